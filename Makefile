@@ -1,0 +1,64 @@
+# lsbook: two commands do all the set-up.  `make book`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOK_DIRS := book exercises solutions
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+
+# Trained models are cached here and shared by the test run and the book build.
+export LSUTILS_CACHE ?= $(CURDIR)/.cache/lsutils
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+# Fashion-MNIST ships in Debian's dataset-fashion-mnist; install it when we can (root, apt).
+# Without it lsutils falls back to torchvision's download, which needs network access.
+data:
+	@if [ ! -f $(FASHION_DIR)/train-images-idx3-ubyte.gz ] && [ -z "$$LSUTILS_DATA" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's dataset-fashion-mnist"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
+	      || echo "warning: could not install dataset-fashion-mnist; lsutils will try torchvision's download"; \
+	  else echo "note: $(FASHION_DIR) missing; lsutils will try torchvision's download"; fi; \
+	fi
+
+book: $(STAMP) data
+	rm -rf _build/html
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+unit: $(STAMP) data
+	$(PY) -m pytest tests -q
+
+notebooks: $(STAMP) data
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider $(NOTEBOOK_DIRS)
+
+test: unit check-exercises notebooks
+
+exercises: $(STAMP)
+	$(PY) -m lsutils.exercisegen solutions exercises
+
+check-exercises: $(STAMP)
+	@if [ -f lsutils/exercisegen.py ]; then $(PY) -m lsutils.exercisegen solutions exercises --check; fi
+
+browser-test: $(STAMP)
+	LSUTILS_BROWSER_TEST=require $(PY) -m pytest -q tests/test_browser.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/cifar_finetune.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf _build .cache

@@ -1,0 +1,94 @@
+"""Input checks shared by the public functions. Each raises ValueError saying what is allowed."""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import torch
+
+CONVENTIONS = ("uniform", "others")
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_num_classes(num_classes: int) -> int:
+    if isinstance(num_classes, bool):
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    try:
+        value = operator.index(num_classes)
+    except TypeError:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}") from None
+    if value < 2:
+        raise ValueError(f"num_classes must be at least 2 (one class cannot be smoothed), got {value}")
+    return value
+
+
+def check_alpha(alpha: float, *, allow_negative: bool = False) -> float:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
+    if math.isnan(value):
+        raise ValueError("alpha must be a number in [0, 1], got nan")
+    low = -1.0 if allow_negative else 0.0
+    if not low <= value <= 1.0:
+        if value < 0 and not allow_negative:
+            raise ValueError(
+                f"alpha must be in [0, 1], got {value}; negative smoothing needs allow_negative=True "
+                "(it then may lie in [-1, 1])"
+            )
+        raise ValueError(f"alpha must be in [{low:g}, 1], got {value}")
+    return value
+
+
+def check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown convention {convention!r}; use 'uniform' (mass alpha spread over all K classes, "
+            "as torch's label_smoothing) or 'others' (mass eps spread over the K-1 wrong classes)"
+        )
+    return convention
+
+
+def check_reduction(reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def check_labels(labels: torch.Tensor, num_classes: int, *, check_range: bool = True) -> torch.Tensor:
+    if not isinstance(labels, torch.Tensor):
+        labels = torch.as_tensor(labels)
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
+    if labels.dim() != 1:
+        raise ValueError(f"labels must be 1-D [N], got shape {tuple(labels.shape)}")
+    if check_range and labels.numel() > 0:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {num_classes - 1}] for num_classes={num_classes}, "
+                f"got values in [{low}, {high}]"
+            )
+    return labels.long()
+
+
+def check_logits(logits: torch.Tensor) -> torch.Tensor:
+    if not isinstance(logits, torch.Tensor) or not logits.dtype.is_floating_point:
+        raise ValueError("logits must be a floating-point tensor of shape [N, K]")
+    if logits.dim() != 2:
+        raise ValueError(f"logits must be 2-D [N, K], got shape {tuple(logits.shape)}")
+    check_num_classes(logits.shape[1])
+    return logits
+
+
+def check_same_shape(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    if tuple(logits.shape) != tuple(targets.shape):
+        raise ValueError(
+            f"logits and targets must have the same shape [N, K], got {tuple(logits.shape)} and {tuple(targets.shape)}"
+        )
+
+
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """Half-precision inputs are computed in float32: the loss needs the range and the precision."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
