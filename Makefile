@@ -9,7 +9,6 @@ FASHION_DIR := /usr/share/datasets/fashion-mnist
 
 # Trained models are cached here and shared by the test run and the book build.
 export LSUTILS_CACHE ?= $(CURDIR)/.cache/lsutils
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
@@ -33,9 +32,11 @@ data:
 	  else echo "note: $(FASHION_DIR) missing; lsutils will try torchvision's download"; fi; \
 	fi
 
+# --all: re-read (and so re-execute) every page, so no number in the prose is left over from an old build.
+# Notebook kernels inherit MPLBACKEND: the inline backend makes plt.show() put figures in the pages.
 book: $(STAMP) data
 	rm -rf _build/html
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
 
 unit: $(STAMP) data
 	$(PY) -m pytest tests -q
@@ -49,7 +50,7 @@ exercises: $(STAMP)
 	$(PY) -m lsutils.exercisegen solutions exercises
 
 check-exercises: $(STAMP)
-	@if [ -f lsutils/exercisegen.py ]; then $(PY) -m lsutils.exercisegen solutions exercises --check; fi
+	$(PY) -m lsutils.exercisegen solutions exercises --check
 
 browser-test: $(STAMP)
 	LSUTILS_BROWSER_TEST=require $(PY) -m pytest -q tests/test_browser.py

@@ -23,20 +23,21 @@ def check_num_classes(num_classes: int) -> int:
     return value
 
 
-def check_alpha(alpha: float, *, allow_negative: bool = False) -> float:
+NEGATIVE_HINT = "negative smoothing needs allow_negative=True (it then may lie in [-1, 1])"
+
+
+def check_alpha(alpha: float, *, allow_negative: bool = False, negative_hint: str = NEGATIVE_HINT) -> float:
+    """``negative_hint`` explains a negative alpha; functions without ``allow_negative`` pass their own."""
     try:
         value = float(alpha)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor with several elements
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
     if math.isnan(value):
         raise ValueError("alpha must be a number in [0, 1], got nan")
     low = -1.0 if allow_negative else 0.0
     if not low <= value <= 1.0:
         if value < 0 and not allow_negative:
-            raise ValueError(
-                f"alpha must be in [0, 1], got {value}; negative smoothing needs allow_negative=True "
-                "(it then may lie in [-1, 1])"
-            )
+            raise ValueError(f"alpha must be in [0, 1], got {value}; {negative_hint}")
         raise ValueError(f"alpha must be in [{low:g}, 1], got {value}")
     return value
 
@@ -83,6 +84,8 @@ def check_logits(logits: torch.Tensor) -> torch.Tensor:
 
 
 def check_same_shape(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    if not isinstance(targets, torch.Tensor):
+        raise ValueError(f"targets must be a tensor of shape [N, K], got {type(targets).__name__}")
     if tuple(logits.shape) != tuple(targets.shape):
         raise ValueError(
             f"logits and targets must have the same shape [N, K], got {tuple(logits.shape)} and {tuple(targets.shape)}"

@@ -10,7 +10,7 @@ floor is the entropy ``H(p)`` there, and the optimal logit gap is ``log(p_true /
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -39,9 +39,13 @@ def target_exprs(convention: str = "uniform") -> tuple[sp.Expr, sp.Expr]:
     return 1 - alpha, alpha / (K - 1)
 
 
-@lru_cache(maxsize=None)
 def floor_derivation(convention: str = "uniform") -> dict[str, sp.Expr]:
     """The steps of the derivation: the objective, the stationary point, and the floor (unsimplified)."""
+    return dict(_floor_derivation(check_convention(convention)))  # a copy: the cached dict stays intact
+
+
+@cache
+def _floor_derivation(convention: str) -> dict[str, sp.Expr]:
     p_true, p_other = target_exprs(convention)
     q_true, q_other, lam = sp.symbols("q_true q_other lambda", positive=True)
     objective = -(p_true * sp.log(q_true) + (K - 1) * p_other * sp.log(q_other))
@@ -57,17 +61,20 @@ def floor_derivation(convention: str = "uniform") -> dict[str, sp.Expr]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def floor_expr(convention: str = "uniform") -> sp.Expr:
     """The loss floor in nats as a sympy expression in the symbols ``K`` and ``alpha`` (derived, not typed)."""
     return floor_derivation(convention)["floor"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def gap_expr(convention: str = "uniform") -> sp.Expr:
     """The optimal logit gap ``z_true - z_other = log(q_true / q_other)`` at the minimum, in ``K``, ``alpha``."""
     step = floor_derivation(convention)
     return sp.simplify(sp.log(step["q_true"] / step["q_other"]))
+
+
+_NO_FLOOR = "negative smoothing has no loss floor (the loss is unbounded below as wrong-class q -> 0)"
 
 
 def _xlogx(x: float) -> float:
@@ -77,14 +84,14 @@ def _xlogx(x: float) -> float:
 def loss_floor(num_classes: int, alpha: float, convention: str = "uniform") -> float:
     """Minimum of the smoothed cross-entropy in nats: the entropy of the smoothed target."""
     K_ = check_num_classes(num_classes)
-    p_true, p_other = target_probs(K_, check_alpha(alpha), convention)
+    p_true, p_other = target_probs(K_, check_alpha(alpha, negative_hint=_NO_FLOOR), convention)
     return -(_xlogx(p_true) + (K_ - 1) * _xlogx(p_other))
 
 
 def optimal_logit_gap(num_classes: int, alpha: float, convention: str = "uniform") -> float:
     """``z_true - z_other`` at the loss minimum, ``log(p_true / p_other)``; ``inf`` without smoothing."""
     K_ = check_num_classes(num_classes)
-    p_true, p_other = target_probs(K_, check_alpha(alpha), convention)
+    p_true, p_other = target_probs(K_, check_alpha(alpha, negative_hint=_NO_FLOOR), convention)
     if p_other == 0.0:
         return math.inf
     if p_true == 0.0:

@@ -67,7 +67,7 @@ def convert_alpha(alpha: float, num_classes: int, source: str, target: str) -> f
     K = check_num_classes(num_classes)
     check_convention(source)
     check_convention(target)
-    a = check_alpha(alpha)
+    a = check_alpha(alpha, negative_hint="convert_alpha takes a smoothing strength in [0, 1]")
     if source == target:
         return a
     if source == "uniform":

@@ -1,0 +1,169 @@
+"""A tiny 2-D GAN for studying one-sided label smoothing of the discriminator (Salimans et al., 2016).
+
+The discriminator is trained with binary cross-entropy against target ``real_target`` on data and
+``fake_target`` on generated points: ``(1, 0)`` is the standard GAN, ``(0.9, 0)`` one-sided smoothing and
+``(0.9, 0.1)`` two-sided smoothing. The generator uses the non-saturating loss ``-log D(G(z))``. With
+targets ``(a, b)`` the optimal discriminator is ``D*(x) = (a p_data + b p_model) / (p_data + p_model)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "ring_centers",
+    "sample_ring",
+    "GanResult",
+    "train_gan",
+    "train_discriminator",
+    "mode_coverage",
+    "energy_distance",
+]
+
+
+def ring_centers(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """Centres ``[num_modes, 2]`` of Gaussians evenly spaced on a circle of ``radius``."""
+    if num_modes < 1 or radius <= 0:
+        raise ValueError(f"need num_modes >= 1 and radius > 0, got {num_modes} and {radius}")
+    angle = 2 * math.pi * torch.arange(num_modes, dtype=torch.float32) / num_modes
+    return radius * torch.stack([angle.cos(), angle.sin()], dim=1)
+
+
+def sample_ring(
+    n: int, generator: torch.Generator, num_modes: int = 8, radius: float = 2.0, std: float = 0.05
+) -> torch.Tensor:
+    """``n`` points ``[n, 2]`` from an equal mixture of Gaussians (standard deviation ``std``) on a ring."""
+    if n < 1 or std <= 0:
+        raise ValueError(f"need n >= 1 and std > 0, got {n} and {std}")
+    centers = ring_centers(num_modes, radius)
+    which = torch.randint(num_modes, (n,), generator=generator)
+    return centers[which] + std * torch.randn(n, 2, generator=generator)
+
+
+def _mlp(d_in: int, hidden: int, d_out: int) -> torch.nn.Sequential:
+    return torch.nn.Sequential(
+        torch.nn.Linear(d_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, d_out),
+    )
+
+
+@dataclass
+class GanResult:
+    """A trained generator and discriminator, and the discriminator's mean logits during training."""
+
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    latent_dim: int
+    real_logit: list[float]
+    fake_logit: list[float]
+
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            return self.generator(torch.randn(n, self.latent_dim, generator=gen))
+
+
+def train_gan(
+    real_target: float = 1.0,
+    fake_target: float = 0.0,
+    *,
+    steps: int = 2000,
+    batch_size: int = 256,
+    hidden: int = 128,
+    latent_dim: int = 8,
+    lr: float = 1e-3,
+    seed: int = 0,
+    log_every: int = 50,
+    **ring_kwargs: float,
+) -> GanResult:
+    """Train a GAN on the ring of Gaussians with discriminator targets ``real_target`` / ``fake_target``."""
+    for name, value in (("real_target", real_target), ("fake_target", fake_target)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    if not fake_target < real_target:
+        raise ValueError(f"fake_target must be below real_target, got {fake_target} and {real_target}")
+    torch.manual_seed(seed)
+    data_gen = torch.Generator().manual_seed(seed + 10_000)
+    G, D = _mlp(latent_dim, hidden, 2), _mlp(2, hidden, 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    t_real = torch.full((batch_size, 1), float(real_target))
+    t_fake = torch.full((batch_size, 1), float(fake_target))
+    ones = torch.ones(batch_size, 1)
+    real_log, fake_log = [], []
+    for step in range(steps):
+        real = sample_ring(batch_size, data_gen, **ring_kwargs)
+        fake = G(torch.randn(batch_size, latent_dim, generator=data_gen))
+        d_real, d_fake = D(real), D(fake.detach())
+        loss_d = F.binary_cross_entropy_with_logits(d_real, t_real) + F.binary_cross_entropy_with_logits(d_fake, t_fake)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = F.binary_cross_entropy_with_logits(D(fake), ones)  # non-saturating: -log D(G(z))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        if step % log_every == 0 or step == steps - 1:
+            real_log.append(float(d_real.detach().mean()))
+            fake_log.append(float(d_fake.detach().mean()))
+    return GanResult(G.eval(), D.eval(), latent_dim, real_log, fake_log)
+
+
+def mode_coverage(
+    samples: torch.Tensor, centers: torch.Tensor, std: float, *, radius_in_std: float = 3.0, min_share: float = 0.01
+) -> tuple[int, float]:
+    """Modes covered and the fraction of high-quality samples.
+
+    A sample is high quality when it lies within ``radius_in_std`` standard deviations of its nearest
+    centre; a mode is covered when at least ``min_share`` of all samples are high quality near it.
+    """
+    if samples.dim() != 2 or samples.shape[1] != centers.shape[1]:
+        raise ValueError("samples [n, d] and centers [m, d] must have the same number of columns")
+    dist = torch.cdist(samples.float(), centers.float())
+    nearest, which = dist.min(dim=1)
+    good = nearest <= radius_in_std * std
+    counts = torch.bincount(which[good], minlength=centers.shape[0])
+    covered = int((counts >= min_share * samples.shape[0]).sum())
+    return covered, float(good.float().mean())
+
+
+def energy_distance(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Energy distance ``2 E|X - Y| - E|X - X'| - E|Y - Y'|`` between two samples (V-statistic).
+
+    Zero if and only if the two distributions are equal (in the population limit).
+    """
+    if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError("x [n, d] and y [m, d] must be 2-D with the same number of columns")
+    x, y = x.double(), y.double()
+    return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
+
+
+def train_discriminator(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    real_target: float = 1.0,
+    fake_target: float = 0.0,
+    *,
+    steps: int = 500,
+    hidden: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> torch.nn.Module:
+    """Train only a discriminator (full batch) to tell fixed ``real [n, 2]`` from fixed ``fake [m, 2]`` points."""
+    if not (0.0 <= fake_target < real_target <= 1.0):
+        raise ValueError(f"need 0 <= fake_target < real_target <= 1, got {fake_target} and {real_target}")
+    torch.manual_seed(seed)
+    D = _mlp(real.shape[1], hidden, 1)
+    opt = torch.optim.Adam(D.parameters(), lr=lr)
+    t_real = torch.full((real.shape[0], 1), float(real_target))
+    t_fake = torch.full((fake.shape[0], 1), float(fake_target))
+    for _ in range(steps):
+        loss = F.binary_cross_entropy_with_logits(D(real), t_real) + F.binary_cross_entropy_with_logits(D(fake), t_fake)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return D.eval()

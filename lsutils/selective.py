@@ -1,0 +1,118 @@
+"""Selective prediction: abstain on the least confident inputs, and measure what that buys.
+
+A confidence score (here usually the max softmax probability) ranks the test inputs; keeping the top
+fraction (the coverage) and measuring the error rate on what is kept (the selective risk) traces the
+risk-coverage curve (Geifman and El-Yaniv, 2017). Its area, AURC, is small when errors get low scores.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "max_softmax_probability",
+    "risk_coverage_curve",
+    "aurc",
+    "optimal_aurc",
+    "excess_aurc",
+    "failure_auroc",
+    "auroc",
+]
+
+
+def _check_pair(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    confidence = torch.as_tensor(confidence)
+    correct = torch.as_tensor(correct)
+    if confidence.dim() != 1 or correct.dim() != 1:
+        raise ValueError(
+            f"confidence and correct must be 1-D [N], got shapes {tuple(confidence.shape)} and {tuple(correct.shape)}"
+        )
+    if confidence.shape != correct.shape:
+        raise ValueError(f"confidence and correct must have the same length, got {confidence.numel()} and {correct.numel()}")
+    if confidence.numel() == 0:
+        raise ValueError("need at least one example")
+    if not confidence.dtype.is_floating_point:
+        confidence = confidence.double()
+    if torch.isnan(confidence).any():
+        raise ValueError("confidence contains nan")
+    if correct.dtype != torch.bool:
+        if not torch.all((correct == 0) | (correct == 1)):
+            raise ValueError("correct must be boolean (or 0/1): was each prediction right?")
+        correct = correct.bool()
+    return confidence.double(), correct
+
+
+def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
+    """The max softmax probability of each row of logits [N, K]: the baseline confidence score."""
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+        raise ValueError("logits must be a 2-D tensor [N, K]")
+    return logits.float().softmax(dim=1).amax(dim=1)
+
+
+def risk_coverage_curve(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Coverage k/N and selective risk (error rate of the k most confident) for k = 1..N.
+
+    Tied confidences are kept or dropped together: inside a tie group the curve reports the group's
+    end point at every k of the group, so the result does not depend on the order of ties.
+    """
+    confidence, correct = _check_pair(confidence, correct)
+    n = confidence.numel()
+    order = torch.argsort(confidence, descending=True, stable=True)
+    conf_sorted = confidence[order]
+    errors = torch.cumsum((~correct[order]).double(), dim=0)
+    k = torch.arange(1, n + 1, dtype=torch.float64)
+    # end index of each tie group, so ties are treated as one block
+    last_of_group = torch.ones(n, dtype=torch.bool)
+    last_of_group[:-1] = conf_sorted[1:] != conf_sorted[:-1]
+    end_index = torch.where(last_of_group, torch.arange(n), torch.full((n,), n))
+    group_end = torch.flip(torch.cummin(torch.flip(end_index, [0]), 0).values, [0])
+    risk = errors[group_end] / k[group_end]
+    return k / n, risk
+
+
+def aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
+    """Area under the risk-coverage curve: the mean selective risk over coverages 1/N, ..., 1."""
+    _, risk = risk_coverage_curve(confidence, correct)
+    return float(risk.mean())
+
+
+def optimal_aurc(correct: torch.Tensor) -> float:
+    """AURC of an oracle score that ranks every correct prediction above every error (same error rate)."""
+    correct = torch.as_tensor(correct).bool().flatten()
+    n, n_right = correct.numel(), int(correct.sum())
+    if n == 0:
+        raise ValueError("need at least one example")
+    k = torch.arange(n_right + 1, n + 1, dtype=torch.float64)
+    # risk 0 up to coverage n_right/N, then (k - n_right) / k: only errors are added
+    return float(((k - n_right) / k).sum() / n)
+
+
+def excess_aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
+    """E-AURC: AURC minus the oracle's, so that models with different accuracy can be compared on ranking."""
+    _, correct_b = _check_pair(confidence, correct)
+    return aurc(confidence, correct_b) - optimal_aurc(correct_b)
+
+
+def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
+    """Area under the ROC curve: the probability that a random positive scores above a random negative
+    (ties count one half), computed from ranks (Mann-Whitney U)."""
+    scores, positive = _check_pair(scores, positive)
+    n_pos = int(positive.sum())
+    n_neg = positive.numel() - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("AUROC needs at least one positive and one negative example")
+    order = torch.argsort(scores, stable=True)
+    s = scores[order]
+    ranks = torch.empty_like(s)
+    ranks_sorted = torch.arange(1, s.numel() + 1, dtype=torch.float64)
+    # average ranks over ties
+    _, inverse, counts = torch.unique_consecutive(s, return_inverse=True, return_counts=True)
+    group_sum = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(0, inverse, ranks_sorted)
+    ranks = (group_sum / counts)[inverse]
+    rank_pos = ranks[positive[order]].sum()
+    return float((rank_pos - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def failure_auroc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
+    """How well the confidence separates correct predictions from failures (AUROC, 0.5 = chance)."""
+    return auroc(confidence, correct)

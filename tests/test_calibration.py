@@ -1,0 +1,134 @@
+"""Calibration metrics against torchmetrics, temperature scaling, and the template-plane projection."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torchmetrics.functional.classification import multiclass_calibration_error
+
+import lsutils
+from lsutils import calibration as C
+from lsutils.plots import cluster_geometry, logit_gaps, template_plane_projection
+
+
+def _random_probs(seed: int, n: int = 2000, k: int = 10, scale: float = 3.0):
+    g = torch.Generator().manual_seed(seed)
+    logits = scale * torch.randn(n, k, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, k, (n,), generator=g)
+    return logits.softmax(1), labels
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n_bins", [1, 10, 15])
+def test_ece_and_mce_match_torchmetrics(seed, n_bins):
+    # random float64 confidences never sit exactly on a bin edge, where the two bin conventions differ
+    probs, labels = _random_probs(seed, scale=1.0 + seed)
+    k = probs.shape[1]
+    ece = multiclass_calibration_error(probs, labels, num_classes=k, n_bins=n_bins, norm="l1")
+    mce = multiclass_calibration_error(probs, labels, num_classes=k, n_bins=n_bins, norm="max")
+    assert lsutils.expected_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(float(ece), abs=1e-6)
+    assert C.max_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(float(mce), abs=1e-6)
+
+
+def test_perfectly_calibrated_bins_have_zero_ece():
+    # 4 examples at confidence 0.75 (3 right), 2 at 0.5 (1 right): every bin is exact
+    probs = torch.tensor([[0.75, 0.25]] * 4 + [[0.5, 0.5]] * 2, dtype=torch.float64)
+    probs[4] = torch.tensor([0.5, 0.5])
+    labels = torch.tensor([0, 0, 0, 1, 0, 1])
+    assert lsutils.expected_calibration_error(probs, labels, n_bins=10) == pytest.approx(0.0, abs=1e-12)
+    # all-wrong confident predictions: ECE = confidence
+    probs = torch.tensor([[0.9, 0.1]] * 5, dtype=torch.float64)
+    assert lsutils.expected_calibration_error(probs, torch.ones(5, dtype=torch.long)) == pytest.approx(0.9)
+
+
+def test_nll_and_brier_against_direct_formulas():
+    probs, labels = _random_probs(7)
+    assert C.negative_log_likelihood(probs, labels) == pytest.approx(
+        float(F.nll_loss(probs.log(), labels)), rel=1e-9
+    )
+    onehot = F.one_hot(labels, 10).double()
+    assert C.brier_score(probs, labels) == pytest.approx(float(((probs - onehot) ** 2).sum(1).mean()))
+
+
+def test_reliability_data_counts_and_edges():
+    probs, labels = _random_probs(3)
+    d = C.reliability_data(probs, labels, n_bins=15)
+    assert d["count"].sum() == len(labels) and d["edges"].shape == (16,)
+    nonempty = d["count"] > 0
+    assert ((d["confidence"] > d["edges"][:-1]) & (d["confidence"] <= d["edges"][1:]))[nonempty].all()
+
+
+def test_inputs_are_validated():
+    probs, labels = _random_probs(0, n=10)
+    with pytest.raises(ValueError, match="n_bins"):
+        lsutils.expected_calibration_error(probs, labels, n_bins=0)
+    with pytest.raises(ValueError, match="sum to 1"):
+        lsutils.expected_calibration_error(probs * 2, labels)
+    with pytest.raises(ValueError, match="shape"):
+        lsutils.expected_calibration_error(probs[:, 0], labels)
+    with pytest.raises(ValueError, match="labels"):
+        lsutils.expected_calibration_error(probs, labels[:5])
+    with pytest.raises(ValueError, match="labels"):
+        lsutils.expected_calibration_error(probs, labels + 10)
+
+
+@pytest.mark.parametrize("true_t", [0.5, 1.0, 2.5])
+def test_fit_temperature_recovers_known_temperature(true_t):
+    # labels drawn from softmax(z / T): the NLL-optimal temperature for logits z is T
+    g = torch.Generator().manual_seed(0)
+    z = 3.0 * torch.randn(40000, 10, generator=g, dtype=torch.float64)
+    labels = torch.multinomial((z / true_t).softmax(1), 1, generator=g).squeeze(1)
+    t = lsutils.fit_temperature(z, labels)
+    assert t == pytest.approx(true_t, rel=0.05)
+    # and it is the minimiser of the NLL
+    nll = lambda s: float(F.cross_entropy(z / s, labels))
+    assert nll(t) <= min(nll(t * 1.02), nll(t / 1.02))
+
+
+def test_temperature_scaling_keeps_predictions():
+    probs, labels = _random_probs(1)
+    logits = probs.log()
+    scaled = C.temperature_scale(logits, 2.0)
+    assert torch.equal(scaled.argmax(1), probs.argmax(1))
+    with pytest.raises(ValueError):
+        C.temperature_scale(logits, 0.0)
+
+
+def test_template_plane_projection_maps_templates_to_triangle():
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(3, 20, generator=g, dtype=torch.float64)
+    coords, vertices = template_plane_projection(w, w)
+    assert torch.allclose(coords, vertices)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert (vertices[i] - vertices[j]).norm() == pytest.approx(float((w[i] - w[j]).norm()))
+    assert torch.allclose(vertices.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-12)
+    # a point in the plane keeps its barycentric combination; an orthogonal offset is removed
+    bary = torch.tensor([0.2, 0.5, 0.3], dtype=torch.float64)
+    point = bary @ w
+    normal = torch.randn(20, generator=g, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.cat([(w[1:] - w[0]).T, normal[:, None]], 1))
+    off = point + 3.0 * q[:, 2]
+    c, _ = template_plane_projection(torch.stack([point, off]), w)
+    assert torch.allclose(c[0], bary @ vertices) and torch.allclose(c[1], c[0])
+    with pytest.raises(ValueError, match="degenerate"):
+        template_plane_projection(w, torch.stack([w[0], w[1], 2 * w[1] - w[0]]))
+
+
+def test_cluster_geometry_of_points_at_the_vertices():
+    v = torch.tensor([[1.0, 0.0], [-0.5, math.sqrt(3) / 2], [-0.5, -math.sqrt(3) / 2]], dtype=torch.float64)
+    labels = torch.tensor([0, 1, 2] * 4)
+    geo = cluster_geometry(v[labels], labels, v)
+    assert geo["spread"] == pytest.approx(0.0, abs=1e-12) and geo["spacing_cv"] == pytest.approx(0.0, abs=1e-12)
+    assert geo["separation"] == pytest.approx(1.0)
+
+
+def test_logit_gaps_at_the_optimum():
+    k, alpha = 10, 0.1
+    gap = lsutils.optimal_logit_gap(k, alpha)
+    logits = torch.zeros(4, k, dtype=torch.float64)
+    labels = torch.tensor([0, 3, 5, 9])
+    logits[torch.arange(4), labels] = gap
+    assert torch.allclose(logit_gaps(logits, labels), torch.full((4,), gap, dtype=torch.float64))
