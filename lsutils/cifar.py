@@ -12,6 +12,7 @@ batches of uint8 images where they live (GPU or CPU), drawing its randomness fro
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from pathlib import Path
@@ -213,6 +214,13 @@ def augment_batch(
     return x
 
 
+@functools.cache
+def _normalisation(mean: tuple[float, ...], std: tuple[float, ...], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std as ``[1, C, 1, 1]`` tensors, made once per device: a host-to-device copy per batch would
+    synchronise the GPU stream every step."""
+    return (torch.tensor(mean, device=device).view(1, -1, 1, 1), torch.tensor(std, device=device).view(1, -1, 1, 1))
+
+
 def prepare_batch(
     x: torch.Tensor,
     *,
@@ -225,7 +233,6 @@ def prepare_batch(
     xf = x.float().div_(255)
     if size is not None and size != x.shape[-1]:
         xf = F.interpolate(xf, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
-    m = torch.tensor(mean, device=x.device).view(1, -1, 1, 1)
-    s = torch.tensor(std, device=x.device).view(1, -1, 1, 1)
+    m, s = _normalisation(tuple(mean), tuple(std), x.device)
     xf = (xf - m) / s
     return xf.contiguous(memory_format=torch.channels_last) if channels_last else xf
