@@ -156,12 +156,17 @@ def fit_temperature(
 
 
 def calibration_summary(logits: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> dict[str, float]:
-    """Accuracy, NLL (nats), ECE, MCE, Brier score and mean confidence of ``softmax(logits)``."""
-    probs = torch.softmax(torch.as_tensor(logits).double(), dim=1)
+    """Accuracy, NLL (nats), ECE, MCE, Brier score and mean confidence of ``softmax(logits)``.
+
+    The NLL comes from ``log_softmax(logits)`` directly, so it is exact even where a probability underflows.
+    """
+    z = torch.as_tensor(logits).double()
+    probs = torch.softmax(z, dim=1)
     labels = torch.as_tensor(labels).long()
+    _check_probs(probs, labels)
     return {
         "accuracy": float((probs.argmax(1) == labels).double().mean()),
-        "nll": negative_log_likelihood(probs, labels),
+        "nll": float(torch.nn.functional.cross_entropy(z, labels)),
         "ece": expected_calibration_error(probs, labels, n_bins),
         "mce": max_calibration_error(probs, labels, n_bins),
         "brier": brier_score(probs, labels),

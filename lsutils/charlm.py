@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .losses import smoothed_cross_entropy
+
 __all__ = ["stdlib_corpus", "Vocabulary", "context_windows", "CharMLP", "train_char_mlp", "evaluate_char_model"]
 
 CORPUS_MODULES = ("re", "json", "textwrap", "string", "functools", "itertools", "collections", "heapq", "bisect",
@@ -84,7 +86,7 @@ def train_char_mlp(
     x: torch.Tensor, y: torch.Tensor, vocab_size: int, *, alpha: float = 0.0, steps: int = 2000,
     batch_size: int = 256, lr: float = 3e-3, seed: int = 0, **model_kwargs: int,
 ) -> CharMLP:
-    """Adam on minibatches of ``(x, y)`` with cross-entropy smoothed by ``alpha`` (torch's label_smoothing)."""
+    """Adam on minibatches of ``(x, y)`` with :func:`lsutils.smoothed_cross_entropy` (uniform ``alpha``)."""
     if not 0.0 <= alpha < 1.0:
         raise ValueError(f"alpha must lie in [0, 1), got {alpha}")
     torch.manual_seed(seed)
@@ -93,7 +95,7 @@ def train_char_mlp(
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
         idx = torch.randint(x.shape[0], (batch_size,), generator=gen)
-        loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=alpha)
+        loss = smoothed_cross_entropy(model(x[idx]), y[idx], alpha, validate=False)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from .cifar import augment_batch, data_source, load_cifar10, prepare_batch
 from .floor import loss_floor, optimal_logit_gap
@@ -238,18 +237,17 @@ def evaluation_metrics(logits: torch.Tensor, labels: torch.Tensor, alpha: float,
     The logit gap of an example is its true-class logit minus the mean of the other logits; at the loss
     floor every gap equals :func:`lsutils.optimal_logit_gap` (``None`` for ``alpha = 0``, where it is infinite).
     """
-    from .calibration import expected_calibration_error
+    from .calibration import calibration_summary
+    from .plots import logit_gaps
 
-    probs = logits.softmax(1)
+    summary = calibration_summary(logits, labels, n_bins=n_bins)
     K = logits.shape[1]
-    true = logits.gather(1, labels[:, None]).squeeze(1)
-    gap = true - (logits.sum(1) - true) / (K - 1)
     return {
-        "accuracy": (logits.argmax(1) == labels).float().mean().item(),
-        "nll": F.cross_entropy(logits, labels).item(),
-        "ece": float(expected_calibration_error(probs, labels, n_bins=n_bins)),
-        "confidence": probs.max(1).values.mean().item(),
-        "logit_gap": gap.mean().item(),
+        "accuracy": summary["accuracy"],
+        "nll": summary["nll"],
+        "ece": summary["ece"],
+        "confidence": summary["confidence"],
+        "logit_gap": float(logit_gaps(logits, labels).mean()),
         "optimal_gap": optimal_logit_gap(K, alpha) if alpha > 0 else None,
         "loss_floor": loss_floor(K, alpha),
     }

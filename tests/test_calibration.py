@@ -132,3 +132,20 @@ def test_logit_gaps_at_the_optimum():
     labels = torch.tensor([0, 3, 5, 9])
     logits[torch.arange(4), labels] = gap
     assert torch.allclose(logit_gaps(logits, labels), torch.full((4,), gap, dtype=torch.float64))
+
+
+def test_calibration_summary_matches_its_oracles_even_for_underflowing_probabilities():
+    from lsutils.calibration import calibration_summary, expected_calibration_error
+
+    gen = torch.Generator().manual_seed(0)
+    z = 3 * torch.randn(200, 10, generator=gen, dtype=torch.float64)
+    z[0] = 0.0
+    z[0, 3] = 100.0  # the true class 0 gets probability ~e^-100, far below any clamp
+    y = torch.randint(0, 10, (200,), generator=gen)
+    y[0] = 0
+    s = calibration_summary(z, y)
+    assert s["nll"] == pytest.approx(float(torch.nn.functional.cross_entropy(z, y)), rel=1e-12)
+    probs = z.softmax(1)
+    assert s["ece"] == pytest.approx(float(expected_calibration_error(probs, y)), abs=1e-12)
+    assert s["accuracy"] == pytest.approx(float((z.argmax(1) == y).double().mean()))
+    assert s["confidence"] == pytest.approx(float(probs.max(1).values.mean()))
