@@ -45,8 +45,15 @@ def get_data(images: int, root: str | None) -> tuple[Path, str]:
 
 
 def bench_ours(x, y, args, device) -> float:
-    cfg = finetune.FinetuneConfig(alpha=0.1, model=args.model, pretrained=False, image_size=args.image_size,
-                                  epochs=args.epochs, batch_size=args.batch_size, compile=args.compile)
+    cfg = finetune.FinetuneConfig(
+        alpha=0.1,
+        model=args.model,
+        pretrained=False,
+        image_size=args.image_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        compile=args.compile,
+    )
     _, hist = finetune.train(cfg, x, y, device=device, progress=False)
     seconds = sum(hist["epoch_seconds"][1:])  # drop the first epoch: warm-up and compilation
     return (len(x) // args.batch_size) * args.batch_size * (args.epochs - 1) / seconds
@@ -61,14 +68,23 @@ def bench_reference(root, images, args, device) -> float:
         tf.append(transforms.Resize(args.image_size))
     tf += [transforms.ToTensor(), transforms.Normalize(cifar.IMAGENET_MEAN, cifar.IMAGENET_STD)]
     reader = cifar.synthetic_reader() if cifar.data_source(root) == "synthetic" else CIFAR10
-    ds = torch.utils.data.Subset(reader(str(root), train=True, transform=transforms.Compose(tf)),
-                                 range(images))
-    loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=args.workers, pin_memory=device.type == "cuda",
-                                         persistent_workers=args.workers > 0)
+    ds = torch.utils.data.Subset(
+        reader(str(root), train=True, transform=transforms.Compose(tf)), range(images)
+    )
+    loader = torch.utils.data.DataLoader(
+        ds,
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=args.workers > 0,
+    )
     model, _ = finetune.build_model(args.model, 10, pretrained=False)
     model = model.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4
+    )
     seen, seconds = 0, 0.0
     for epoch in range(args.ref_epochs):
         t0, n = time.perf_counter(), 0
@@ -97,16 +113,26 @@ def train_step_flops(args, device) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--size", choices=SIZES, default="tiny")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--model", default="resnet18")
-    p.add_argument("--root", default=None, help="CIFAR-10 root (default: $LSUTILS_CIFAR_ROOT or the cache)")
+    p.add_argument(
+        "--root", default=None, help="CIFAR-10 root (default: $LSUTILS_CIFAR_ROOT or the cache)"
+    )
     p.add_argument("--images", type=int, help="training images (default: by --size)")
     p.add_argument("--workers", type=int, default=None, help="reference DataLoader workers")
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile our model (default: on for CUDA)")
-    p.add_argument("--peak-tflops", type=float, default=None, help="device peak for the FLOP/s fraction")
+    p.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="torch.compile our model (default: on for CUDA)",
+    )
+    p.add_argument(
+        "--peak-tflops", type=float, default=None, help="device peak for the FLOP/s fraction"
+    )
     p.add_argument("--json", default=None, help="also write the results to this file")
     args = p.parse_args()
     for k, v in SIZES[args.size].items():
@@ -122,10 +148,12 @@ def main() -> None:
 
     root, source = get_data(args.images, args.root)
     x, y = cifar.load_cifar10(root, "train")
-    x, y = x[:args.images], y[:args.images]
+    x, y = x[: args.images], y[: args.images]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"device: {name}; data: {source} ({len(x)} images); {args.model} at {args.image_size} px, "
-          f"batch {args.batch_size}; compile={args.compile}; reference workers={args.workers}")
+    print(
+        f"device: {name}; data: {source} ({len(x)} images); {args.model} at {args.image_size} px, "
+        f"batch {args.batch_size}; compile={args.compile}; reference workers={args.workers}"
+    )
     if source == "synthetic":
         print("note: SYNTHETIC data (no CIFAR-10 here); throughput does not depend on pixel values")
 
@@ -134,21 +162,43 @@ def main() -> None:
     flops = train_step_flops(args, device)
     peak = args.peak_tflops or next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
     achieved = flops * ours / 1e12
-    frac = f"{achieved / peak:.1%} of {peak:.0f}" if peak else "n/a (no peak known; pass --peak-tflops)"
+    frac = (
+        f"{achieved / peak:.1%} of {peak:.0f}"
+        if peak
+        else "n/a (no peak known; pass --peak-tflops)"
+    )
     print(f"ours:      {ours:10.1f} images/s")
     print(f"reference: {ref:10.1f} images/s")
     print(f"ratio:     {ours / ref:10.2f}x")
-    print(f"model FLOPs per training image: {flops / 1e9:.3f} GFLOP; achieved {achieved:.3f} TFLOP/s; "
-          f"fraction of bf16 peak: {frac}")
+    print(
+        f"model FLOPs per training image: {flops / 1e9:.3f} GFLOP; achieved {achieved:.3f} TFLOP/s; "
+        f"fraction of bf16 peak: {frac}"
+    )
     if source == "synthetic" and root.name.startswith("lsutils-bench-"):  # our temporary copy
         shutil.rmtree(root, ignore_errors=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "device": name, "data_source": source, "images": len(x), "size": args.size, "model": args.model,
-            "image_size": args.image_size, "batch_size": args.batch_size, "compile": args.compile,
-            "ours_images_per_s": ours, "reference_images_per_s": ref, "ratio": ours / ref,
-            "train_gflop_per_image": flops / 1e9, "achieved_tflops": achieved, "peak_tflops": peak,
-            "torch": torch.__version__}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "device": name,
+                    "data_source": source,
+                    "images": len(x),
+                    "size": args.size,
+                    "model": args.model,
+                    "image_size": args.image_size,
+                    "batch_size": args.batch_size,
+                    "compile": args.compile,
+                    "ours_images_per_s": ours,
+                    "reference_images_per_s": ref,
+                    "ratio": ours / ref,
+                    "train_gflop_per_image": flops / 1e9,
+                    "achieved_tflops": achieved,
+                    "peak_tflops": peak,
+                    "torch": torch.__version__,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def _check_bins(n_bins: int) -> int:
     return n_bins
 
 
-def reliability_data(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> dict[str, torch.Tensor]:
+def reliability_data(
+    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+) -> dict[str, torch.Tensor]:
     """Per-bin data of a reliability diagram (equal-width bins ``((m-1)/M, m/M]`` of top-label confidence).
 
     Returns float64 tensors ``edges [M+1]``, ``confidence [M]`` and ``accuracy [M]`` (mean per bin, 0 where
@@ -81,7 +83,9 @@ def reliability_data(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
     }
 
 
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> float:
+def expected_calibration_error(
+    probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+) -> float:
     """Top-label ECE with ``n_bins`` equal-width bins: ``sum_m (n_m / N) |acc_m - conf_m|``."""
     d = reliability_data(probs, labels, n_bins)
     return float((d["weight"] * (d["accuracy"] - d["confidence"]).abs()).sum())
@@ -115,7 +119,11 @@ def temperature_scale(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 
 def fit_temperature(
-    logits: torch.Tensor, labels: torch.Tensor, *, bounds: tuple[float, float] = (0.05, 20.0), tol: float = 1e-6
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    bounds: tuple[float, float] = (0.05, 20.0),
+    tol: float = 1e-6,
 ) -> float:
     """The temperature ``T`` minimising the mean NLL of ``softmax(logits / T)`` on held-out data.
 
@@ -155,7 +163,9 @@ def fit_temperature(
     return math.exp((a + b) / 2)
 
 
-def calibration_summary(logits: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> dict[str, float]:
+def calibration_summary(
+    logits: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
+) -> dict[str, float]:
     """Accuracy, NLL (nats), ECE, MCE, Brier score and mean confidence of ``softmax(logits)``.
 
     The NLL comes from ``log_softmax(logits)`` directly, so it is exact even where a probability underflows.

@@ -17,10 +17,34 @@ import torch.nn.functional as F
 
 from .losses import smoothed_cross_entropy
 
-__all__ = ["stdlib_corpus", "Vocabulary", "context_windows", "CharMLP", "train_char_mlp", "evaluate_char_model"]
+__all__ = [
+    "stdlib_corpus",
+    "Vocabulary",
+    "context_windows",
+    "CharMLP",
+    "train_char_mlp",
+    "evaluate_char_model",
+]
 
-CORPUS_MODULES = ("re", "json", "textwrap", "string", "functools", "itertools", "collections", "heapq", "bisect",
-                  "random", "statistics", "fractions", "pathlib", "argparse", "datetime", "inspect", "typing")
+CORPUS_MODULES = (
+    "re",
+    "json",
+    "textwrap",
+    "string",
+    "functools",
+    "itertools",
+    "collections",
+    "heapq",
+    "bisect",
+    "random",
+    "statistics",
+    "fractions",
+    "pathlib",
+    "argparse",
+    "datetime",
+    "inspect",
+    "typing",
+)
 
 
 def stdlib_corpus(modules: tuple[str, ...] = CORPUS_MODULES, max_chars: int | None = None) -> str:
@@ -33,7 +57,9 @@ def stdlib_corpus(modules: tuple[str, ...] = CORPUS_MODULES, max_chars: int | No
             if attr.startswith("_"):
                 continue
             obj = getattr(module, attr, None)
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and getattr(obj, "__module__", None) == name:
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and getattr(
+                obj, "__module__", None
+            ) == name:
                 docs.append(inspect.getdoc(obj))
         parts.extend(d for d in docs if d)
     text = "\n\n".join(parts).encode("ascii", "ignore").decode("ascii")
@@ -64,7 +90,9 @@ class Vocabulary:
 def context_windows(ids: torch.Tensor, context: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs ``[N, context]`` (the previous characters) and next-character targets ``[N]``."""
     if context < 1 or ids.dim() != 1 or ids.numel() <= context:
-        raise ValueError(f"need 1-D ids longer than context >= 1, got {tuple(ids.shape)} and context={context}")
+        raise ValueError(
+            f"need 1-D ids longer than context >= 1, got {tuple(ids.shape)} and context={context}"
+        )
     windows = ids.unfold(0, context + 1, 1)
     return windows[:, :context].contiguous(), windows[:, context].contiguous()
 
@@ -83,8 +111,16 @@ class CharMLP(torch.nn.Module):
 
 
 def train_char_mlp(
-    x: torch.Tensor, y: torch.Tensor, vocab_size: int, *, alpha: float = 0.0, steps: int = 2000,
-    batch_size: int = 256, lr: float = 3e-3, seed: int = 0, **model_kwargs: int,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    vocab_size: int,
+    *,
+    alpha: float = 0.0,
+    steps: int = 2000,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    **model_kwargs: int,
 ) -> CharMLP:
     """Adam on minibatches of ``(x, y)`` with :func:`lsutils.smoothed_cross_entropy` (uniform ``alpha``)."""
     if not 0.0 <= alpha < 1.0:
@@ -102,9 +138,15 @@ def train_char_mlp(
     return model.eval()
 
 
-def evaluate_char_model(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+def evaluate_char_model(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
+) -> dict[str, float]:
     """Validation NLL (nats per character, against the one-hot truth), perplexity ``exp(NLL)``, accuracy."""
     with torch.no_grad():
         logits = model(x)
     nll = float(F.cross_entropy(logits, y))
-    return {"nll": nll, "perplexity": math.exp(nll), "accuracy": float((logits.argmax(1) == y).float().mean())}
+    return {
+        "nll": nll,
+        "perplexity": math.exp(nll),
+        "accuracy": float((logits.argmax(1) == y).float().mean()),
+    }

@@ -38,7 +38,16 @@ __all__ = [
 ]
 
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -79,7 +88,9 @@ def _synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
     """Class-dependent colour and stripe pattern plus noise: learnable, but not trivially (noise, jitter)."""
     n = len(labels)
     hues = np.linspace(0, 2 * np.pi, 10, endpoint=False)
-    colours = 0.5 + 0.35 * np.stack([np.cos(hues), np.cos(hues + 2.1), np.cos(hues + 4.2)], 1)  # [10, 3]
+    colours = 0.5 + 0.35 * np.stack(
+        [np.cos(hues), np.cos(hues + 2.1), np.cos(hues + 4.2)], 1
+    )  # [10, 3]
     angle = np.pi * np.arange(10) / 10  # stripe orientation per class
     freq = 0.35 + 0.05 * (np.arange(10) % 3)
     yy, xx = np.mgrid[0:32, 0:32].astype(np.float32)
@@ -102,7 +113,9 @@ def write_synthetic_cifar10(
     with ``encoding="latin1"``, as torchvision does), so torchvision's CIFAR10 parser reads it. Each class has its own colour and stripe orientation, with noise: a model can learn it.
     """
     if n_train < 5 or n_train % 5 or n_test < 1:
-        raise ValueError(f"n_train must be a positive multiple of 5 and n_test positive, got {n_train}, {n_test}")
+        raise ValueError(
+            f"n_train must be a positive multiple of 5 and n_test positive, got {n_train}, {n_test}"
+        )
     root = Path(root if root is not None else synthetic_cifar_root())
     folder = root / _FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,16 +127,33 @@ def write_synthetic_cifar10(
             pickle.dump(obj, fh)
         os.replace(tmp, folder / name)
 
-    (folder / _MARKER).write_text("Synthetic stand-in for CIFAR-10 written by lsutils.cifar; not real data.\n")
+    (folder / _MARKER).write_text(
+        "Synthetic stand-in for CIFAR-10 written by lsutils.cifar; not real data.\n"
+    )
     per = n_train // 5
     for i in range(5):
         labels = rng.integers(0, 10, size=per)
-        dump(f"data_batch_{i + 1}", {"batch_label": "synthetic", "labels": labels.tolist(),
-                                     "data": _synthetic_images(labels, rng)})
+        dump(
+            f"data_batch_{i + 1}",
+            {
+                "batch_label": "synthetic",
+                "labels": labels.tolist(),
+                "data": _synthetic_images(labels, rng),
+            },
+        )
     labels = rng.integers(0, 10, size=n_test)
-    dump("test_batch", {"batch_label": "synthetic", "labels": labels.tolist(),
-                        "data": _synthetic_images(labels, rng)})
-    dump("batches.meta", {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": per, "num_vis": 3072})
+    dump(
+        "test_batch",
+        {
+            "batch_label": "synthetic",
+            "labels": labels.tolist(),
+            "data": _synthetic_images(labels, rng),
+        },
+    )
+    dump(
+        "batches.meta",
+        {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": per, "num_vis": 3072},
+    )
     return root
 
 
@@ -162,7 +192,9 @@ def resolve_root(*, allow_synthetic: bool = True) -> tuple[Path, str]:
     if cifar_available(root) and data_source(root) == "cifar10":
         return root, "cifar10"
     if not allow_synthetic:
-        raise FileNotFoundError(f"no CIFAR-10 under {root}; set LSUTILS_CIFAR_ROOT or LSUTILS_ALLOW_DOWNLOAD=1")
+        raise FileNotFoundError(
+            f"no CIFAR-10 under {root}; set LSUTILS_CIFAR_ROOT or LSUTILS_ALLOW_DOWNLOAD=1"
+        )
     synth = synthetic_cifar_root()
     if not cifar_available(synth):
         write_synthetic_cifar10(synth)
@@ -215,10 +247,15 @@ def augment_batch(
 
 
 @functools.cache
-def _normalisation(mean: tuple[float, ...], std: tuple[float, ...], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _normalisation(
+    mean: tuple[float, ...], std: tuple[float, ...], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std as ``[1, C, 1, 1]`` tensors, made once per device: a host-to-device copy per batch would
     synchronise the GPU stream every step."""
-    return (torch.tensor(mean, device=device).view(1, -1, 1, 1), torch.tensor(std, device=device).view(1, -1, 1, 1))
+    return (
+        torch.tensor(mean, device=device).view(1, -1, 1, 1),
+        torch.tensor(std, device=device).view(1, -1, 1, 1),
+    )
 
 
 def prepare_batch(
@@ -232,7 +269,9 @@ def prepare_batch(
     """uint8 ``[B, 3, H, W]`` to normalised float32, resized to ``size`` (bilinear) if given, channels_last."""
     xf = x.float().div_(255)
     if size is not None and size != x.shape[-1]:
-        xf = F.interpolate(xf, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
+        xf = F.interpolate(
+            xf, size=(size, size), mode="bilinear", align_corners=False, antialias=False
+        )
     m, s = _normalisation(tuple(mean), tuple(std), x.device)
     xf = (xf - m) / s
     return xf.contiguous(memory_format=torch.channels_last) if channels_last else xf

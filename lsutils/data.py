@@ -144,7 +144,9 @@ def _resolve_root(root: str | os.PathLike | None) -> Path:
     try:
         return _download()
     except Exception as err:  # no network, mirror down, ...: one clear message
-        raise FileNotFoundError(_MISSING + f" (download failed: {type(err).__name__}: {err})") from err
+        raise FileNotFoundError(
+            _MISSING + f" (download failed: {type(err).__name__}: {err})"
+        ) from err
 
 
 def load_fashion_mnist(
@@ -177,7 +179,9 @@ def fashion_tensors(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     return _fashion_tensors(split)
 
 
-def symmetric_label_noise(labels: torch.Tensor, rate: float, num_classes: int, seed: int = 0) -> torch.Tensor:
+def symmetric_label_noise(
+    labels: torch.Tensor, rate: float, num_classes: int, seed: int = 0
+) -> torch.Tensor:
     """Copy of ``labels`` with ``round(rate * N)`` of them (chosen at random) flipped to a different class.
 
     The new class is uniform over the ``num_classes - 1`` wrong classes, so exactly a fraction ``rate`` of the
@@ -189,7 +193,9 @@ def symmetric_label_noise(labels: torch.Tensor, rate: float, num_classes: int, s
         raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
     labels = torch.as_tensor(labels)
     if labels.ndim != 1 or labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise ValueError(f"labels must be a 1-D integer tensor, got shape {tuple(labels.shape)}, {labels.dtype}")
+        raise ValueError(
+            f"labels must be a 1-D integer tensor, got shape {tuple(labels.shape)}, {labels.dtype}"
+        )
     labels = labels.to(torch.int64)
     if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must lie in [0, {num_classes - 1}]")

@@ -97,12 +97,16 @@ def class_similarity_from_probs(probs: torch.Tensor, labels: torch.Tensor) -> to
     return sim
 
 
-def confusion_similarity(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+def confusion_similarity(
+    predictions: torch.Tensor, labels: torch.Tensor, num_classes: int
+) -> torch.Tensor:
     """[K, K] symmetrised confusion rates (how often class i is predicted as j), diagonal zeroed."""
     labels = check_labels(labels, num_classes)
     predictions = check_labels(predictions, num_classes)
     conf = torch.zeros(num_classes, num_classes, dtype=torch.float64)
-    conf.index_put_((labels, predictions), torch.ones_like(labels, dtype=torch.float64), accumulate=True)
+    conf.index_put_(
+        (labels, predictions), torch.ones_like(labels, dtype=torch.float64), accumulate=True
+    )
     conf = conf / conf.sum(dim=1, keepdim=True).clamp_min(1)
     sim = (conf + conf.T) / 2
     sim.fill_diagonal_(0.0)

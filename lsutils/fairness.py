@@ -60,7 +60,9 @@ def per_class_deltas(
 ) -> dict[str, torch.Tensor]:
     """Per-class change from model a to model b: accuracy (b - a) and ECE (b - a), each [K]."""
     if probs_a.shape != probs_b.shape:
-        raise ValueError(f"both models' probabilities must have the same shape, got {tuple(probs_a.shape)} and {tuple(probs_b.shape)}")
+        raise ValueError(
+            f"both models' probabilities must have the same shape, got {tuple(probs_a.shape)} and {tuple(probs_b.shape)}"
+        )
     return {
         "accuracy": per_class_accuracy(probs_b, labels) - per_class_accuracy(probs_a, labels),
         "ece": per_class_ece(probs_b, labels, n_bins) - per_class_ece(probs_a, labels, n_bins),

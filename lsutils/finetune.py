@@ -72,9 +72,15 @@ class TinyNet(nn.Module):
     def __init__(self, num_classes: int = 10, width: int = 16) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Conv2d(3, width, 3, padding=1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.fc = nn.Linear(2 * width, num_classes)
 
@@ -92,7 +98,9 @@ def _cached_weights(name: str):
     return weights if cached.is_file() or allowed else None
 
 
-def build_model(name: str = "resnet18", num_classes: int = 10, pretrained: bool = True) -> tuple[nn.Module, str]:
+def build_model(
+    name: str = "resnet18", num_classes: int = 10, pretrained: bool = True
+) -> tuple[nn.Module, str]:
     """A torchvision model with a fresh ``num_classes`` head, and a description of its starting weights.
 
     ``pretrained=True`` loads the torchvision ``DEFAULT`` weights when they are cached locally (or
@@ -104,7 +112,9 @@ def build_model(name: str = "resnet18", num_classes: int = 10, pretrained: bool 
     from torchvision.models import get_model, list_models
 
     if name not in list_models():
-        raise ValueError(f"unknown model {name!r}; use 'tiny' or a torchvision model name such as 'resnet18'")
+        raise ValueError(
+            f"unknown model {name!r}; use 'tiny' or a torchvision model name such as 'resnet18'"
+        )
     weights = _cached_weights(name) if pretrained else None
     model = get_model(name, weights=weights)
     if not hasattr(model, "fc"):
@@ -157,18 +167,30 @@ def train(
     torch.manual_seed(config.seed)
     model, weights = build_model(config.model, 10, config.pretrained)
     model = model.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True,
-                          weight_decay=config.weight_decay, **({"fused": True} if cuda else {}))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total, config.warmup_frac))
+    opt = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=True,
+        weight_decay=config.weight_decay,
+        **({"fused": True} if cuda else {}),
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: _lr_factor(s, total, config.warmup_frac)
+    )
     gen = torch.Generator(device=device).manual_seed(config.seed)
     history = {"train_loss": [], "lr": [], "epoch_seconds": [], "weights": weights}
     start = 0
 
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
+        state = torch.load(
+            ckpt, map_location="cpu", weights_only=False
+        )  # RNG states must stay on the CPU
         if state["config"] != dataclasses.asdict(config):
-            raise ValueError(f"checkpoint {ckpt} was written for another config; delete it or change the path")
+            raise ValueError(
+                f"checkpoint {ckpt} was written for another config; delete it or change the path"
+            )
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -180,15 +202,20 @@ def train(
 
     run = torch.compile(model) if config.compile else model
     xd, yd = x.to(device), y.to(device)
-    bar = progress_bar(range(start, config.epochs), desc=f"alpha={config.alpha}", enabled=progress,
-                       initial=start, total=config.epochs)
+    bar = progress_bar(
+        range(start, config.epochs),
+        desc=f"alpha={config.alpha}",
+        enabled=progress,
+        initial=start,
+        total=config.epochs,
+    )
     for epoch in bar:
         model.train()
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         perm = torch.randperm(len(xd), generator=gen, device=device)
         for i in range(steps):
-            idx = perm[i * config.batch_size:(i + 1) * config.batch_size]
+            idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
             xb = prepare_batch(augment_batch(xd[idx], gen, pad=config.pad), size=config.image_size)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
                 logits = run(xb)
@@ -203,12 +230,20 @@ def train(
         history["epoch_seconds"].append(time.perf_counter() - t0)
         bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
         if ckpt is not None:
-            _atomic_save({
-                "config": dataclasses.asdict(config), "epoch": epoch + 1, "history": history,
-                "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "aug_rng": gen.get_state(), "cpu_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if cuda else None,
-            }, ckpt)
+            _atomic_save(
+                {
+                    "config": dataclasses.asdict(config),
+                    "epoch": epoch + 1,
+                    "history": history,
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "aug_rng": gen.get_state(),
+                    "cpu_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if cuda else None,
+                },
+                ckpt,
+            )
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
     bar.close()
@@ -217,7 +252,11 @@ def train(
 
 @torch.inference_mode()
 def evaluate(
-    model: nn.Module, x: torch.Tensor, *, image_size: int = 32, batch_size: int = 1024,
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    image_size: int = 32,
+    batch_size: int = 1024,
     device: str | torch.device | None = None,
 ) -> torch.Tensor:
     """Logits (float32, on the CPU) for uint8 images ``x``, without augmentation."""
@@ -225,13 +264,15 @@ def evaluate(
     model.eval()
     out = []
     for i in range(0, len(x), batch_size):
-        xb = prepare_batch(x[i:i + batch_size].to(device), size=image_size)
+        xb = prepare_batch(x[i : i + batch_size].to(device), size=image_size)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             out.append(model(xb).float().cpu())
     return torch.cat(out)
 
 
-def evaluation_metrics(logits: torch.Tensor, labels: torch.Tensor, alpha: float, n_bins: int = 15) -> dict:
+def evaluation_metrics(
+    logits: torch.Tensor, labels: torch.Tensor, alpha: float, n_bins: int = 15
+) -> dict:
     """Accuracy, NLL (nats), ECE, mean confidence, and the mean logit gap against its optimum under ``alpha``.
 
     The logit gap of an example is its true-class logit minus the mean of the other logits; at the loss
@@ -255,8 +296,13 @@ def evaluation_metrics(logits: torch.Tensor, labels: torch.Tensor, alpha: float,
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -267,9 +313,19 @@ def provenance(device: str | torch.device, **extra) -> dict:
     import torchvision
 
     device = torch.device(device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or "cpu")
-    return {"device": f"{device.type}: {name}", "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "python": platform.python_version(), "git_commit": _git_commit(), **extra}
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else (platform.processor() or "cpu")
+    )
+    return {
+        "device": f"{device.type}: {name}",
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "python": platform.python_version(),
+        "git_commit": _git_commit(),
+        **extra,
+    }
 
 
 @dataclass
@@ -305,38 +361,81 @@ def run_sweep(
     source = data_source(root)
     x, y = load_cifar10(root, "train")
     xt, yt = load_cifar10(root, "test")
-    x, y = x[:profile.train_size], y[:profile.train_size]
-    xt, yt = xt[:profile.test_size], yt[:profile.test_size]
-    configs = {float(a): FinetuneConfig(alpha=float(a), model=model, pretrained=pretrained,
-                                        image_size=profile.image_size, epochs=profile.epochs,
-                                        batch_size=profile.batch_size, lr=profile.lr, seed=seed,
-                                        compile=profile.compile and device.type == "cuda")
-               for a in alphas}
-    _, weights = build_model(model, 10, pretrained) if model != "tiny" else (None, "random init (TinyNet)")
-    meta = {"profile": profile.name, "data_source": source, "weights": weights, "seed": seed,
-            "train_size": len(x), "test_size": len(xt), "device_type": device.type,
-            "configs": {str(a): dataclasses.asdict(c) for a, c in configs.items()}}
+    x, y = x[: profile.train_size], y[: profile.train_size]
+    xt, yt = xt[: profile.test_size], yt[: profile.test_size]
+    configs = {
+        float(a): FinetuneConfig(
+            alpha=float(a),
+            model=model,
+            pretrained=pretrained,
+            image_size=profile.image_size,
+            epochs=profile.epochs,
+            batch_size=profile.batch_size,
+            lr=profile.lr,
+            seed=seed,
+            compile=profile.compile and device.type == "cuda",
+        )
+        for a in alphas
+    }
+    _, weights = (
+        build_model(model, 10, pretrained) if model != "tiny" else (None, "random init (TinyNet)")
+    )
+    meta = {
+        "profile": profile.name,
+        "data_source": source,
+        "weights": weights,
+        "seed": seed,
+        "train_size": len(x),
+        "test_size": len(xt),
+        "device_type": device.type,
+        "configs": {str(a): dataclasses.asdict(c) for a, c in configs.items()},
+    }
     key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
-    out = Path(os.environ.get("LSUTILS_CACHE", Path.home() / ".cache" / "lsutils")) / "cifar_finetune" / key
+    out = (
+        Path(os.environ.get("LSUTILS_CACHE", Path.home() / ".cache" / "lsutils"))
+        / "cifar_finetune"
+        / key
+    )
     results, logits_file = out / "results.json", out / "test_logits.pt"
     if cache and results.is_file() and logits_file.is_file():
         saved = json.loads(results.read_text())
         logits = torch.load(logits_file, weights_only=True)
-        return SweepResult({float(a): r for a, r in saved["runs"].items()},
-                           {float(a): t for a, t in logits["logits"].items()}, logits["labels"],
-                           saved["provenance"], out)
+        return SweepResult(
+            {float(a): r for a, r in saved["runs"].items()},
+            {float(a): t for a, t in logits["logits"].items()},
+            logits["labels"],
+            saved["provenance"],
+            out,
+        )
     runs, logits = {}, {}
     for a, cfg in configs.items():
-        net, hist = train(cfg, x, y, device=device, checkpoint=out / f"alpha_{a}.pt" if cache else None,
-                          progress=progress)
+        net, hist = train(
+            cfg,
+            x,
+            y,
+            device=device,
+            checkpoint=out / f"alpha_{a}.pt" if cache else None,
+            progress=progress,
+        )
         logits[a] = evaluate(net, xt, image_size=cfg.image_size, device=device)
         runs[a] = {**evaluation_metrics(logits[a], yt, a), "history": hist}
-    prov = provenance(device, **{k: meta[k] for k in ("profile", "data_source", "weights", "seed",
-                                                        "train_size", "test_size")}, root=str(root))
+    prov = provenance(
+        device,
+        **{
+            k: meta[k]
+            for k in ("profile", "data_source", "weights", "seed", "train_size", "test_size")
+        },
+        root=str(root),
+    )
     out.mkdir(parents=True, exist_ok=True)
     torch.save({"logits": {str(a): t for a, t in logits.items()}, "labels": yt}, logits_file)
     tmp = results.with_name("results.json.tmp")
-    tmp.write_text(json.dumps({"provenance": prov, "runs": {str(a): r for a, r in runs.items()}}, indent=1,
-                              default=str))
+    tmp.write_text(
+        json.dumps(
+            {"provenance": prov, "runs": {str(a): r for a, r in runs.items()}},
+            indent=1,
+            default=str,
+        )
+    )
     os.replace(tmp, results)
     return SweepResult(runs, logits, yt, prov, out)

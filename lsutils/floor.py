@@ -41,7 +41,9 @@ def target_exprs(convention: str = "uniform") -> tuple[sp.Expr, sp.Expr]:
 
 def floor_derivation(convention: str = "uniform") -> dict[str, sp.Expr]:
     """The steps of the derivation: the objective, the stationary point, and the floor (unsimplified)."""
-    return dict(_floor_derivation(check_convention(convention)))  # a copy: the cached dict stays intact
+    return dict(
+        _floor_derivation(check_convention(convention))
+    )  # a copy: the cached dict stays intact
 
 
 @cache
@@ -74,7 +76,9 @@ def gap_expr(convention: str = "uniform") -> sp.Expr:
     return sp.simplify(sp.log(step["q_true"] / step["q_other"]))
 
 
-_NO_FLOOR = "negative smoothing has no loss floor (the loss is unbounded below as wrong-class q -> 0)"
+_NO_FLOOR = (
+    "negative smoothing has no loss floor (the loss is unbounded below as wrong-class q -> 0)"
+)
 
 
 def _xlogx(x: float) -> float:

@@ -46,7 +46,10 @@ def sample_ring(
 
 def _mlp(d_in: int, hidden: int, d_out: int) -> torch.nn.Sequential:
     return torch.nn.Sequential(
-        torch.nn.Linear(d_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(d_in, hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.ReLU(),
         torch.nn.Linear(hidden, d_out),
     )
 
@@ -85,7 +88,9 @@ def train_gan(
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {value}")
     if not fake_target < real_target:
-        raise ValueError(f"fake_target must be below real_target, got {fake_target} and {real_target}")
+        raise ValueError(
+            f"fake_target must be below real_target, got {fake_target} and {real_target}"
+        )
     torch.manual_seed(seed)
     data_gen = torch.Generator().manual_seed(seed + 10_000)
     G, D = _mlp(latent_dim, hidden, 2), _mlp(2, hidden, 1)
@@ -99,7 +104,9 @@ def train_gan(
         real = sample_ring(batch_size, data_gen, **ring_kwargs)
         fake = G(torch.randn(batch_size, latent_dim, generator=data_gen))
         d_real, d_fake = D(real), D(fake.detach())
-        loss_d = F.binary_cross_entropy_with_logits(d_real, t_real) + F.binary_cross_entropy_with_logits(d_fake, t_fake)
+        loss_d = F.binary_cross_entropy_with_logits(
+            d_real, t_real
+        ) + F.binary_cross_entropy_with_logits(d_fake, t_fake)
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
@@ -114,7 +121,12 @@ def train_gan(
 
 
 def mode_coverage(
-    samples: torch.Tensor, centers: torch.Tensor, std: float, *, radius_in_std: float = 3.0, min_share: float = 0.01
+    samples: torch.Tensor,
+    centers: torch.Tensor,
+    std: float,
+    *,
+    radius_in_std: float = 3.0,
+    min_share: float = 0.01,
 ) -> tuple[int, float]:
     """Modes covered and the fraction of high-quality samples.
 
@@ -155,14 +167,18 @@ def train_discriminator(
 ) -> torch.nn.Module:
     """Train only a discriminator (full batch) to tell fixed ``real [n, 2]`` from fixed ``fake [m, 2]`` points."""
     if not (0.0 <= fake_target < real_target <= 1.0):
-        raise ValueError(f"need 0 <= fake_target < real_target <= 1, got {fake_target} and {real_target}")
+        raise ValueError(
+            f"need 0 <= fake_target < real_target <= 1, got {fake_target} and {real_target}"
+        )
     torch.manual_seed(seed)
     D = _mlp(real.shape[1], hidden, 1)
     opt = torch.optim.Adam(D.parameters(), lr=lr)
     t_real = torch.full((real.shape[0], 1), float(real_target))
     t_fake = torch.full((fake.shape[0], 1), float(fake_target))
     for _ in range(steps):
-        loss = F.binary_cross_entropy_with_logits(D(real), t_real) + F.binary_cross_entropy_with_logits(D(fake), t_fake)
+        loss = F.binary_cross_entropy_with_logits(
+            D(real), t_real
+        ) + F.binary_cross_entropy_with_logits(D(fake), t_fake)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -32,6 +32,7 @@ def gradient_derivation(num_classes: int = 3) -> dict[str, object]:
     loss = -sum(pj * sp.log(qj) for pj, qj in zip(p, q, strict=True))
     on_simplex = {p[-1]: 1 - sum(p[:-1])}
     difference = [
-        sp.simplify((sp.diff(loss, zk) - (qk - pk)).subs(on_simplex)) for zk, qk, pk in zip(z, q, p, strict=True)
+        sp.simplify((sp.diff(loss, zk) - (qk - pk)).subs(on_simplex))
+        for zk, qk, pk in zip(z, q, p, strict=True)
     ]
     return {"z": z, "p": p, "q": q, "loss": loss, "difference": difference}

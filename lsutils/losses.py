@@ -57,7 +57,9 @@ def smoothed_cross_entropy(
     check_reduction(reduction)
     labels = check_labels(labels, K, check_range=validate)
     if labels.shape[0] != logits.shape[0]:
-        raise ValueError(f"logits have {logits.shape[0]} rows but labels have {labels.shape[0]} entries")
+        raise ValueError(
+            f"logits have {logits.shape[0]} rows but labels have {labels.shape[0]} entries"
+        )
     a = to_uniform_alpha(K, alpha, convention)
     x = upcast(logits)
     if 0.0 <= a <= 1.0:

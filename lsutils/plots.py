@@ -27,17 +27,37 @@ def _ax(ax):
     return ax if ax is not None else plt.subplots(figsize=(4.5, 4))[1]
 
 
-def reliability_diagram(probs, labels, n_bins: int = 15, ax=None, title: str | None = None, color: str = "C0"):
+def reliability_diagram(
+    probs, labels, n_bins: int = 15, ax=None, title: str | None = None, color: str = "C0"
+):
     """Bars of accuracy per equal-width confidence bin against the diagonal of perfect calibration."""
     ax = _ax(ax)
     d = reliability_data(probs, labels, n_bins)
     edges, width = d["edges"][:-1].numpy(), 1.0 / n_bins
     nonempty = (d["count"] > 0).numpy()
     acc, conf = d["accuracy"].numpy(), d["confidence"].numpy()
-    ax.bar(edges[nonempty], acc[nonempty], width=width, align="edge", color=color, edgecolor="k", lw=0.5,
-           label="accuracy")
-    ax.bar(edges[nonempty], (conf - acc)[nonempty], bottom=acc[nonempty], width=width, align="edge",
-           color="none", edgecolor="C3", hatch="//", lw=0.5, label="gap to confidence")
+    ax.bar(
+        edges[nonempty],
+        acc[nonempty],
+        width=width,
+        align="edge",
+        color=color,
+        edgecolor="k",
+        lw=0.5,
+        label="accuracy",
+    )
+    ax.bar(
+        edges[nonempty],
+        (conf - acc)[nonempty],
+        bottom=acc[nonempty],
+        width=width,
+        align="edge",
+        color="none",
+        edgecolor="C3",
+        hatch="//",
+        lw=0.5,
+        label="gap to confidence",
+    )
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top-label probability)", ylabel="accuracy")
     if title:
@@ -49,8 +69,16 @@ def confidence_histogram(probs, ax=None, bins: int = 30, label: str | None = Non
     """Histogram (fraction of examples) of the top-label confidence ``max_k p_k``."""
     ax = _ax(ax)
     conf = torch.as_tensor(probs).double().max(1).values.numpy()
-    ax.hist(conf, bins=bins, range=(0, 1), weights=[1 / len(conf)] * len(conf), histtype="step", lw=1.5,
-            label=label, color=color)
+    ax.hist(
+        conf,
+        bins=bins,
+        range=(0, 1),
+        weights=[1 / len(conf)] * len(conf),
+        histtype="step",
+        lw=1.5,
+        label=label,
+        color=color,
+    )
     ax.set(xlabel="confidence (top-label probability)", ylabel="fraction of examples")
     return ax
 
@@ -63,23 +91,42 @@ def logit_gaps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     z = torch.as_tensor(logits).double()
     labels = torch.as_tensor(labels).long()
     if z.ndim != 2 or labels.shape != (z.shape[0],):
-        raise ValueError(f"need logits [N, K] and labels [N], got {tuple(z.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"need logits [N, K] and labels [N], got {tuple(z.shape)} and {tuple(labels.shape)}"
+        )
     true = z.gather(1, labels[:, None]).squeeze(1)
     return true - (z.sum(1) - true) / (z.shape[1] - 1)
 
 
-def logit_gap_histogram(logits, labels, ax=None, bins: int = 60, label: str | None = None, color=None,
-                        range_: tuple[float, float] | None = None):
+def logit_gap_histogram(
+    logits,
+    labels,
+    ax=None,
+    bins: int = 60,
+    label: str | None = None,
+    color=None,
+    range_: tuple[float, float] | None = None,
+):
     """Histogram (fraction of examples) of :func:`logit_gaps`."""
     ax = _ax(ax)
     g = logit_gaps(logits, labels).numpy()
-    ax.hist(g, bins=bins, range=range_, weights=[1 / len(g)] * len(g), histtype="step", lw=1.5, label=label,
-            color=color)
+    ax.hist(
+        g,
+        bins=bins,
+        range=range_,
+        weights=[1 / len(g)] * len(g),
+        histtype="step",
+        lw=1.5,
+        label=label,
+        color=color,
+    )
     ax.set(xlabel="logit gap: true minus mean other (nats)", ylabel="fraction of examples")
     return ax
 
 
-def template_plane_projection(features: torch.Tensor, templates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def template_plane_projection(
+    features: torch.Tensor, templates: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Project ``features [N, D]`` onto the plane through the three ``templates [3, D]``.
 
     The plane's origin is the templates' centroid; its orthonormal basis comes from Gram-Schmidt on
@@ -105,7 +152,9 @@ def template_plane_projection(features: torch.Tensor, templates: torch.Tensor) -
     return (f - origin) @ basis, (w - origin) @ basis
 
 
-def cluster_geometry(coords: torch.Tensor, labels: torch.Tensor, vertices: torch.Tensor) -> dict[str, float]:
+def cluster_geometry(
+    coords: torch.Tensor, labels: torch.Tensor, vertices: torch.Tensor
+) -> dict[str, float]:
     """How tight and how evenly spaced three projected clusters are.
 
     ``spread``: mean distance of a point to its class mean, divided by the mean side of the template
@@ -130,8 +179,15 @@ def cluster_geometry(coords: torch.Tensor, labels: torch.Tensor, vertices: torch
     }
 
 
-def plot_template_projection(coords, labels, vertices, ax=None, class_names=None, title: str | None = None,
-                             max_points: int = 600):
+def plot_template_projection(
+    coords,
+    labels,
+    vertices,
+    ax=None,
+    class_names=None,
+    title: str | None = None,
+    max_points: int = 600,
+):
     """Scatter of projected activations (colour = class) with the template triangle's vertices."""
     ax = _ax(ax)
     c = torch.as_tensor(coords).double()
@@ -140,9 +196,14 @@ def plot_template_projection(coords, labels, vertices, ax=None, class_names=None
     names = class_names or [f"class {k}" for k in range(3)]
     for k in range(3):
         pts = c[y == k][:max_points]
-        ax.scatter(pts[:, 0], pts[:, 1], s=4, alpha=0.4, color=f"C{k}", label=names[k], rasterized=True)
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=4, alpha=0.4, color=f"C{k}", label=names[k], rasterized=True
+        )
         ax.scatter(v[k, 0], v[k, 1], marker="*", s=200, color=f"C{k}", edgecolor="k", zorder=3)
-    ax.set(xlabel="plane coordinate 1 (activation units)", ylabel="plane coordinate 2 (activation units)")
+    ax.set(
+        xlabel="plane coordinate 1 (activation units)",
+        ylabel="plane coordinate 2 (activation units)",
+    )
     ax.set_aspect("equal", adjustable="datalim")
     if title:
         ax.set_title(title)

@@ -22,7 +22,9 @@ def per_example_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     return F.cross_entropy(logits.float(), torch.as_tensor(labels).long(), reduction="none")
 
 
-def _scores(member_loss: torch.Tensor, nonmember_loss: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _scores(
+    member_loss: torch.Tensor, nonmember_loss: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     m = torch.as_tensor(member_loss).double().flatten()
     n = torch.as_tensor(nonmember_loss).double().flatten()
     if m.numel() == 0 or n.numel() == 0:
@@ -31,7 +33,9 @@ def _scores(member_loss: torch.Tensor, nonmember_loss: torch.Tensor) -> tuple[to
         raise ValueError("losses contain nan")
     # low loss means "member": the score is the negated loss
     scores = torch.cat([-m, -n])
-    is_member = torch.cat([torch.ones(m.numel(), dtype=torch.bool), torch.zeros(n.numel(), dtype=torch.bool)])
+    is_member = torch.cat(
+        [torch.ones(m.numel(), dtype=torch.bool), torch.zeros(n.numel(), dtype=torch.bool)]
+    )
     return scores, is_member
 
 

@@ -27,7 +27,9 @@ class LinearProbe:
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         if features.dim() != 2 or features.shape[1] != self.weight.shape[1]:
-            raise ValueError(f"features must be [N, {self.weight.shape[1]}], got {tuple(features.shape)}")
+            raise ValueError(
+                f"features must be [N, {self.weight.shape[1]}], got {tuple(features.shape)}"
+            )
         z = (features.double() - self.mean) / self.std
         return z @ self.weight.T + self.bias
 
@@ -45,7 +47,11 @@ def fit_linear_probe(
     max_iter: int = 200,
 ) -> LinearProbe:
     """Fit softmax regression on frozen features [N, D] with L-BFGS; l2 is the weight penalty per example."""
-    if not isinstance(features, torch.Tensor) or features.dim() != 2 or not features.dtype.is_floating_point:
+    if (
+        not isinstance(features, torch.Tensor)
+        or features.dim() != 2
+        or not features.dtype.is_floating_point
+    ):
         raise ValueError("features must be a floating-point tensor [N, D]")
     if num_classes is None:
         num_classes = int(torch.as_tensor(labels).max()) + 1
@@ -60,8 +66,14 @@ def fit_linear_probe(
     z = (x - mean) / std
     w = torch.zeros(num_classes, x.shape[1], dtype=torch.float64, requires_grad=True)
     b = torch.zeros(num_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-9, tolerance_change=1e-12)
+    opt = torch.optim.LBFGS(
+        [w, b],
+        lr=1.0,
+        max_iter=max_iter,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-9,
+        tolerance_change=1e-12,
+    )
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -75,13 +87,17 @@ def fit_linear_probe(
 
 
 @torch.no_grad()
-def extract_features(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+def extract_features(
+    model: torch.nn.Module, x: torch.Tensor, batch_size: int = 4096
+) -> torch.Tensor:
     """Penultimate activations model.features(x), in eval mode and batches: [N, D]."""
     if not hasattr(model, "features"):
         raise ValueError("model must expose .features(x), the penultimate activations")
     was_training = model.training
     model.eval()
-    out = torch.cat([model.features(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+    out = torch.cat(
+        [model.features(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    )
     model.train(was_training)
     return out.float()
 
@@ -95,7 +111,9 @@ def class_separation(features: torch.Tensor, labels: torch.Tensor) -> float:
         raise ValueError("features must be a tensor [N, D]")
     labels = torch.as_tensor(labels).long()
     if labels.shape != (features.shape[0],):
-        raise ValueError(f"need one label per feature row, got {tuple(labels.shape)} for {features.shape[0]} rows")
+        raise ValueError(
+            f"need one label per feature row, got {tuple(labels.shape)} for {features.shape[0]} rows"
+        )
     x = features.double()
     total = ((x - x.mean(dim=0)) ** 2).sum(dim=1).mean()
     if total <= 0:

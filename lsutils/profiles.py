@@ -36,9 +36,13 @@ class Profile:
 PROFILES = {
     # One H100: ResNet-18 at 112 px, bf16, channels_last, batch 512, 5 epochs per alpha
     # (4 alphas x 5 epochs x 50,000 images = 1M training images).
-    "full": Profile("full", None, None, epochs=5, batch_size=512, image_size=112, lr=0.05, compile=True),
+    "full": Profile(
+        "full", None, None, epochs=5, batch_size=512, image_size=112, lr=0.05, compile=True
+    ),
     # A few batches on the CPU, so CI can run the notebook: ResNet-18 at 16 px, 2 epochs of 16 steps of 32.
-    "smoke": Profile("smoke", 512, 500, epochs=2, batch_size=32, image_size=16, lr=0.05, compile=False),
+    "smoke": Profile(
+        "smoke", 512, 500, epochs=2, batch_size=32, image_size=16, lr=0.05, compile=False
+    ),
 }
 
 

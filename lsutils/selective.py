@@ -20,7 +20,9 @@ __all__ = [
 ]
 
 
-def _check_pair(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_pair(
+    confidence: torch.Tensor, correct: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     confidence = torch.as_tensor(confidence)
     correct = torch.as_tensor(correct)
     if confidence.dim() != 1 or correct.dim() != 1:
@@ -28,7 +30,9 @@ def _check_pair(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.
             f"confidence and correct must be 1-D [N], got shapes {tuple(confidence.shape)} and {tuple(correct.shape)}"
         )
     if confidence.shape != correct.shape:
-        raise ValueError(f"confidence and correct must have the same length, got {confidence.numel()} and {correct.numel()}")
+        raise ValueError(
+            f"confidence and correct must have the same length, got {confidence.numel()} and {correct.numel()}"
+        )
     if confidence.numel() == 0:
         raise ValueError("need at least one example")
     if not confidence.dtype.is_floating_point:
@@ -49,7 +53,9 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     return logits.float().softmax(dim=1).amax(dim=1)
 
 
-def risk_coverage_curve(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def risk_coverage_curve(
+    confidence: torch.Tensor, correct: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Coverage k/N and selective risk (error rate of the k most confident) for k = 1..N.
 
     Tied confidences are kept or dropped together: inside a tie group the curve reports the group's
@@ -107,7 +113,9 @@ def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
     ranks_sorted = torch.arange(1, s.numel() + 1, dtype=torch.float64)
     # average ranks over ties
     _, inverse, counts = torch.unique_consecutive(s, return_inverse=True, return_counts=True)
-    group_sum = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(0, inverse, ranks_sorted)
+    group_sum = torch.zeros(counts.numel(), dtype=torch.float64).index_add_(
+        0, inverse, ranks_sorted
+    )
     ranks = (group_sum / counts)[inverse]
     rank_pos = ranks[positive[order]].sum()
     return float((rank_pos - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

@@ -33,7 +33,9 @@ def _check_sorted(points: torch.Tensor, name: str, min_len: int) -> torch.Tensor
     if not points.dtype.is_floating_point:
         points = points.double()
     if points.dim() != 1 or points.numel() < min_len:
-        raise ValueError(f"{name} must be a 1-D tensor with at least {min_len} entries, got shape {tuple(points.shape)}")
+        raise ValueError(
+            f"{name} must be a 1-D tensor with at least {min_len} entries, got shape {tuple(points.shape)}"
+        )
     if not torch.isfinite(points).all():
         raise ValueError(f"{name} must be finite")
     if not (points[1:] > points[:-1]).all():
@@ -122,17 +124,25 @@ def hl_gauss(y: torch.Tensor, edges: torch.Tensor, sigma: float) -> torch.Tensor
 def expected_value(logits: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     """Decode logits ``[N, B]`` to scalars ``[N]``: the mean ``softmax(logits) @ centers``."""
     centers = _check_sorted(centers, "centers", 2)
-    if not isinstance(logits, torch.Tensor) or not logits.dtype.is_floating_point or logits.dim() != 2:
+    if (
+        not isinstance(logits, torch.Tensor)
+        or not logits.dtype.is_floating_point
+        or logits.dim() != 2
+    ):
         raise ValueError("logits must be a 2-D floating-point tensor [N, B]")
     if logits.shape[1] != centers.numel():
-        raise ValueError(f"logits have {logits.shape[1]} columns but there are {centers.numel()} bin centres")
+        raise ValueError(
+            f"logits have {logits.shape[1]} columns but there are {centers.numel()} bin centres"
+        )
     return logits.softmax(dim=1) @ centers.to(logits.dtype)
 
 
 # --- a small experiment: the value function of a random walk on a chain ---------------------------
 
 
-def chain_random_walk(num_states: int, gamma: float, reward_prob: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def chain_random_walk(
+    num_states: int, gamma: float, reward_prob: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Transition matrix ``P [S, S]`` of a fair random walk on a chain (walls at both ends) and its exact
     value function ``V = (I - gamma P)^{-1} r`` for Bernoulli rewards with mean ``reward_prob [S]``."""
     if not 0 <= gamma < 1:
@@ -142,8 +152,16 @@ def chain_random_walk(num_states: int, gamma: float, reward_prob: torch.Tensor) 
         raise ValueError(f"reward_prob must have shape [{num_states}] and num_states >= 2")
     P = torch.zeros(num_states, num_states, dtype=torch.float64)
     idx = torch.arange(num_states)
-    P.index_put_((idx, (idx - 1).clamp(min=0)), torch.full((num_states,), 0.5, dtype=torch.float64), accumulate=True)
-    P.index_put_((idx, (idx + 1).clamp(max=num_states - 1)), torch.full((num_states,), 0.5, dtype=torch.float64), accumulate=True)
+    P.index_put_(
+        (idx, (idx - 1).clamp(min=0)),
+        torch.full((num_states,), 0.5, dtype=torch.float64),
+        accumulate=True,
+    )
+    P.index_put_(
+        (idx, (idx + 1).clamp(max=num_states - 1)),
+        torch.full((num_states,), 0.5, dtype=torch.float64),
+        accumulate=True,
+    )
     V = torch.linalg.solve(torch.eye(num_states, dtype=torch.float64) - gamma * P, reward_prob)
     return P, V
 
@@ -161,7 +179,9 @@ def monte_carlo_returns(
     start = torch.arange(num_states).repeat_interleave(samples_per_state)
     state, G, discount = start.clone(), torch.zeros(start.numel(), dtype=torch.float64), 1.0
     for _ in range(horizon):
-        G += discount * (torch.rand(state.numel(), generator=gen, dtype=torch.float64) < reward_prob[state])
+        G += discount * (
+            torch.rand(state.numel(), generator=gen, dtype=torch.float64) < reward_prob[state]
+        )
         discount *= gamma
         step = torch.where(torch.rand(state.numel(), generator=gen) < 0.5, -1, 1)
         state = (state + step).clamp(0, num_states - 1)
@@ -200,7 +220,10 @@ def fit_value_network(
     torch.manual_seed(seed)
     out = 1 if method.startswith("mse") else centers.numel()
     net = torch.nn.Sequential(
-        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(x.shape[1], hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.ReLU(),
         torch.nn.Linear(hidden, out),
     )
     opt = torch.optim.Adam(net.parameters(), lr=lr)

@@ -85,7 +85,9 @@ def site_pages():
     return sorted(
         str(p.relative_to(SITE)).replace(os.sep, "/")
         for p in SITE.rglob("*.html")
-        if not skip_dirs & set(p.relative_to(SITE).parts) and p.name not in SKIPPED_PAGES and not is_redirect(p)
+        if not skip_dirs & set(p.relative_to(SITE).parts)
+        and p.name not in SKIPPED_PAGES
+        and not is_redirect(p)
     )
 
 
@@ -217,7 +219,9 @@ def search_hits(tab, site_url, query):
         " return s && !/Preparing|Searching/.test(s.textContent); }",
         timeout=TIMEOUT_MS,
     )
-    hrefs = tab.page.eval_on_selector_all("#search-results a", "els => els.map(e => e.getAttribute('href'))")
+    hrefs = tab.page.eval_on_selector_all(
+        "#search-results a", "els => els.map(e => e.getAttribute('href'))"
+    )
     assert not tab.errors, f"console errors on the search page: {tab.errors[:3]}"
     return hrefs
 
@@ -226,7 +230,9 @@ def test_search_finds_the_loss_floor_chapter(tab, site_url):
     if not (SITE / FLOOR_PAGE).is_file():
         pytest.fail(f"{FLOOR_PAGE} is missing from the built site")
     hrefs = search_hits(tab, site_url, "loss floor")
-    assert any(FLOOR_PAGE in (h or "") for h in hrefs), f"search for 'loss floor' did not list {FLOOR_PAGE}: {hrefs[:10]}"
+    assert any(FLOOR_PAGE in (h or "") for h in hrefs), (
+        f"search for 'loss floor' did not list {FLOOR_PAGE}: {hrefs[:10]}"
+    )
 
 
 def test_screenshots(tab, site_url):

@@ -29,8 +29,12 @@ def test_ece_and_mce_match_torchmetrics(seed, n_bins):
     k = probs.shape[1]
     ece = multiclass_calibration_error(probs, labels, num_classes=k, n_bins=n_bins, norm="l1")
     mce = multiclass_calibration_error(probs, labels, num_classes=k, n_bins=n_bins, norm="max")
-    assert lsutils.expected_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(float(ece), abs=1e-6)
-    assert C.max_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(float(mce), abs=1e-6)
+    assert lsutils.expected_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(
+        float(ece), abs=1e-6
+    )
+    assert C.max_calibration_error(probs, labels, n_bins=n_bins) == pytest.approx(
+        float(mce), abs=1e-6
+    )
 
 
 def test_perfectly_calibrated_bins_have_zero_ece():
@@ -38,10 +42,14 @@ def test_perfectly_calibrated_bins_have_zero_ece():
     probs = torch.tensor([[0.75, 0.25]] * 4 + [[0.5, 0.5]] * 2, dtype=torch.float64)
     probs[4] = torch.tensor([0.5, 0.5])
     labels = torch.tensor([0, 0, 0, 1, 0, 1])
-    assert lsutils.expected_calibration_error(probs, labels, n_bins=10) == pytest.approx(0.0, abs=1e-12)
+    assert lsutils.expected_calibration_error(probs, labels, n_bins=10) == pytest.approx(
+        0.0, abs=1e-12
+    )
     # all-wrong confident predictions: ECE = confidence
     probs = torch.tensor([[0.9, 0.1]] * 5, dtype=torch.float64)
-    assert lsutils.expected_calibration_error(probs, torch.ones(5, dtype=torch.long)) == pytest.approx(0.9)
+    assert lsutils.expected_calibration_error(
+        probs, torch.ones(5, dtype=torch.long)
+    ) == pytest.approx(0.9)
 
 
 def test_nll_and_brier_against_direct_formulas():
@@ -50,7 +58,9 @@ def test_nll_and_brier_against_direct_formulas():
         float(F.nll_loss(probs.log(), labels)), rel=1e-9
     )
     onehot = F.one_hot(labels, 10).double()
-    assert C.brier_score(probs, labels) == pytest.approx(float(((probs - onehot) ** 2).sum(1).mean()))
+    assert C.brier_score(probs, labels) == pytest.approx(
+        float(((probs - onehot) ** 2).sum(1).mean())
+    )
 
 
 def test_reliability_data_counts_and_edges():
@@ -58,7 +68,9 @@ def test_reliability_data_counts_and_edges():
     d = C.reliability_data(probs, labels, n_bins=15)
     assert d["count"].sum() == len(labels) and d["edges"].shape == (16,)
     nonempty = d["count"] > 0
-    assert ((d["confidence"] > d["edges"][:-1]) & (d["confidence"] <= d["edges"][1:]))[nonempty].all()
+    assert ((d["confidence"] > d["edges"][:-1]) & (d["confidence"] <= d["edges"][1:]))[
+        nonempty
+    ].all()
 
 
 def test_inputs_are_validated():
@@ -118,10 +130,14 @@ def test_template_plane_projection_maps_templates_to_triangle():
 
 
 def test_cluster_geometry_of_points_at_the_vertices():
-    v = torch.tensor([[1.0, 0.0], [-0.5, math.sqrt(3) / 2], [-0.5, -math.sqrt(3) / 2]], dtype=torch.float64)
+    v = torch.tensor(
+        [[1.0, 0.0], [-0.5, math.sqrt(3) / 2], [-0.5, -math.sqrt(3) / 2]], dtype=torch.float64
+    )
     labels = torch.tensor([0, 1, 2] * 4)
     geo = cluster_geometry(v[labels], labels, v)
-    assert geo["spread"] == pytest.approx(0.0, abs=1e-12) and geo["spacing_cv"] == pytest.approx(0.0, abs=1e-12)
+    assert geo["spread"] == pytest.approx(0.0, abs=1e-12) and geo["spacing_cv"] == pytest.approx(
+        0.0, abs=1e-12
+    )
     assert geo["separation"] == pytest.approx(1.0)
 
 

@@ -48,7 +48,12 @@ def _answer_strings(answer) -> list[str]:
     values = answer if isinstance(answer, (tuple, list)) else [answer]
     out = []
     for v in values:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) > 1e-3:
+        if (
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and abs(v) > 1e-3
+        ):
             out += [f"{v:.3f}", f"{v:.4f}"]
     return out
 
@@ -93,7 +98,9 @@ def test_ece_reference_agrees_with_library():
     logits, labels = checks.calibration_data()
     probs = torch.softmax(logits, 1)
     ref = checks.REGISTRY["3.1"].reference()(probs, labels, 15)
-    assert ref == pytest.approx(float(calibration.expected_calibration_error(probs, labels, n_bins=15)), abs=1e-6)
+    assert ref == pytest.approx(
+        float(calibration.expected_calibration_error(probs, labels, n_bins=15)), abs=1e-6
+    )
 
 
 def test_temperature_reference_recovers_the_scale():
@@ -107,7 +114,9 @@ def _notebook_ids(folder: str) -> list[str]:
     for path in sorted((ROOT / folder).glob("*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
-                ids += re.findall(r"""checks\.check\(\s*["'](\d+\.\d+)["']""", "".join(cell["source"]))
+                ids += re.findall(
+                    r"""checks\.check\(\s*["'](\d+\.\d+)["']""", "".join(cell["source"])
+                )
     return ids
 
 
@@ -123,7 +132,8 @@ def test_brier_and_temperature_references_agree_with_library():
     logits, labels = checks.calibration_data()
     probs = torch.softmax(logits.double(), 1)
     assert float(checks.REGISTRY["3.5"].reference()(probs, labels)) == pytest.approx(
-        calibration.brier_score(probs, labels), abs=1e-9)
+        calibration.brier_score(probs, labels), abs=1e-9
+    )
     if hasattr(calibration, "fit_temperature"):
         ours = checks.REGISTRY["3.3"].reference()(logits, labels)
         assert ours == pytest.approx(calibration.fit_temperature(logits, labels), rel=1e-2)

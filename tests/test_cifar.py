@@ -10,7 +10,9 @@ from lsutils import cifar, profiles
 
 @pytest.fixture(scope="module")
 def synth_root(tmp_path_factory):
-    return cifar.write_synthetic_cifar10(tmp_path_factory.mktemp("c10"), n_train=100, n_test=30, seed=1)
+    return cifar.write_synthetic_cifar10(
+        tmp_path_factory.mktemp("c10"), n_train=100, n_test=30, seed=1
+    )
 
 
 def test_synthetic_set_read_by_torchvision(synth_root):
@@ -69,7 +71,7 @@ def test_augment_crop_and_flip_match_reference():
     flip = torch.rand(6, generator=g) < 0.5
     xp = torch.nn.functional.pad(x, (2, 2, 2, 2))
     for i in range(6):
-        ref = xp[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        ref = xp[i, :, dy[i] : dy[i] + 8, dx[i] : dx[i] + 8]
         assert torch.equal(out[i], ref.flip(2) if flip[i] else ref)
     with pytest.raises(ValueError):
         cifar.augment_batch(x[0], g)
@@ -83,15 +85,19 @@ def test_prepare_batch_normalises_and_resizes():
     torch.testing.assert_close(out[0, :, 5, 5], expect)
 
 
-@pytest.mark.parametrize("value,expected", [("full", "full"), ("smoke", "smoke"), (" Smoke ", "smoke")])
+@pytest.mark.parametrize(
+    "value,expected", [("full", "full"), ("smoke", "smoke"), (" Smoke ", "smoke")]
+)
 def test_profile_explicit_values(monkeypatch, value, expected):
     monkeypatch.setenv("LSUTILS_PROFILE", value)
     assert profiles.select_profile() == expected
     assert profiles.get_profile().name == expected
 
 
-@pytest.mark.parametrize("cuda,data,expected", [(True, True, "full"), (True, False, "smoke"),
-                                                (False, True, "smoke"), (False, False, "smoke")])
+@pytest.mark.parametrize(
+    "cuda,data,expected",
+    [(True, True, "full"), (True, False, "smoke"), (False, True, "smoke"), (False, False, "smoke")],
+)
 def test_profile_auto(monkeypatch, cuda, data, expected):
     monkeypatch.delenv("LSUTILS_PROFILE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)

@@ -21,7 +21,11 @@ NAMES = {
 
 def _idx_bytes(array: np.ndarray) -> bytes:
     magic = 0x0800 | array.ndim  # 0x08 = unsigned byte
-    return struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape) + array.tobytes()
+    return (
+        struct.pack(">I", magic)
+        + b"".join(struct.pack(">I", d) for d in array.shape)
+        + array.tobytes()
+    )
 
 
 def _write_gz_source(tmp_path, n_train=7, n_test=5):
@@ -101,7 +105,9 @@ def test_bad_split():
         lsutils.load_fashion_mnist("validation")
 
 
-@pytest.mark.skipif(not data._has_gz(data.DEBIAN_DIR), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not data._has_gz(data.DEBIAN_DIR), reason="Debian dataset-fashion-mnist not installed"
+)
 def test_real_fashion_mnist_shapes():
     images, labels = lsutils.load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28) and images.dtype == torch.uint8

@@ -56,7 +56,9 @@ def test_soft_targets_temperature():
 def test_wrong_class_entropy_of_smoothed_targets_is_maximal():
     labels = torch.tensor([0, 3, 2])
     targets = smooth_targets(labels, 5, 0.1)
-    assert torch.allclose(wrong_class_entropy(targets, labels), torch.full((3,), math.log(4), dtype=torch.float64))
+    assert torch.allclose(
+        wrong_class_entropy(targets, labels), torch.full((3,), math.log(4), dtype=torch.float64)
+    )
     probs = torch.tensor([[0.7, 0.2, 0.05, 0.05]])
     w = wrong_class_probs(probs, torch.tensor([0]))
     assert torch.allclose(w, torch.tensor([[2 / 3, 1 / 6, 1 / 6]], dtype=torch.float64))

@@ -13,32 +13,48 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _toy():
-    return new_notebook(cells=[
-        new_markdown_cell("# Toy\n\nIntro."),
-        new_markdown_cell("## Exercise 9.1: Top level\n\nDo it."),
-        new_code_cell("x = None\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION\nx"),
-        new_code_cell('checks.check("9.1", x)'),
-        new_markdown_cell("## Exercise 9.2: In a function\n\nWrite f."),
-        new_code_cell("def f():\n    # BEGIN SOLUTION\n    return 2\n    # END SOLUTION"),
-        new_code_cell('checks.check("9.2", f)'),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Toy\n\nIntro."),
+            new_markdown_cell("## Exercise 9.1: Top level\n\nDo it."),
+            new_code_cell("x = None\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION\nx"),
+            new_code_cell('checks.check("9.1", x)'),
+            new_markdown_cell("## Exercise 9.2: In a function\n\nWrite f."),
+            new_code_cell("def f():\n    # BEGIN SOLUTION\n    return 2\n    # END SOLUTION"),
+            new_code_cell('checks.check("9.2", f)'),
+        ]
+    )
 
 
 def test_repository_is_up_to_date():
-    folders = [str(ROOT / "solutions"), str(ROOT / "exercises"), "--book", str(ROOT / "book" / "hands_on")]
+    folders = [
+        str(ROOT / "solutions"),
+        str(ROOT / "exercises"),
+        "--book",
+        str(ROOT / "book" / "hands_on"),
+    ]
     assert gen.main([*folders, "--check"]) == 0
 
 
 def test_strip_solutions_keeps_indentation():
-    src, top = gen.strip_solutions("def f():\n    # BEGIN SOLUTION\n    return 2\n    # END SOLUTION", "9.2")
+    src, top = gen.strip_solutions(
+        "def f():\n    # BEGIN SOLUTION\n    return 2\n    # END SOLUTION", "9.2"
+    )
     assert src == 'def f():\n    raise NotImplementedError("Exercise 9.2")'
     assert not top
     src, top = gen.strip_solutions("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\nprint(x)", "9.1")
     assert src == 'raise NotImplementedError("Exercise 9.1")\nprint(x)' and top
 
 
-@pytest.mark.parametrize("bad", ["# BEGIN SOLUTION\nx = 1", "x = 1\n# END SOLUTION", "x = 1",
-                                 "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "# BEGIN SOLUTION\nx = 1",
+        "x = 1\n# END SOLUTION",
+        "x = 1",
+        "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION",
+    ],
+)
 def test_strip_solutions_rejects_bad_markers(bad):
     with pytest.raises(ValueError):
         gen.strip_solutions(bad, "9.1")
@@ -47,9 +63,15 @@ def test_strip_solutions_rejects_bad_markers(bad):
 def test_exercise_notebook_strips_and_tags():
     ex = gen.exercise_notebook(_toy())
     sources = [c.source for c in ex.cells]
-    assert all("x = 1" not in s and "return 2" not in s and "BEGIN SOLUTION" not in s for s in sources)
+    assert all(
+        "x = 1" not in s and "return 2" not in s and "BEGIN SOLUTION" not in s for s in sources
+    )
     tags = [c.metadata.get("tags", []) for c in ex.cells]
-    assert "raises-exception" in tags[2] and "raises-exception" in tags[3] and "raises-exception" in tags[6]
+    assert (
+        "raises-exception" in tags[2]
+        and "raises-exception" in tags[3]
+        and "raises-exception" in tags[6]
+    )
     assert "raises-exception" not in tags[5]  # defining a function that raises does not raise
 
 

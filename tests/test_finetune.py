@@ -8,11 +8,15 @@ from lsutils import cifar, finetune
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = cifar.write_synthetic_cifar10(tmp_path_factory.mktemp("c10"), n_train=160, n_test=20, seed=2)
+    root = cifar.write_synthetic_cifar10(
+        tmp_path_factory.mktemp("c10"), n_train=160, n_test=20, seed=2
+    )
     return cifar.load_cifar10(root, "train")
 
 
-CFG = finetune.FinetuneConfig(alpha=0.1, model="tiny", pretrained=False, epochs=3, batch_size=32, lr=0.1)
+CFG = finetune.FinetuneConfig(
+    alpha=0.1, model="tiny", pretrained=False, epochs=3, batch_size=32, lr=0.1
+)
 
 
 class Interrupt(Exception):
@@ -23,6 +27,7 @@ def _stop_after(n):
     def cb(epoch, history):
         if epoch + 1 == n:
             raise Interrupt
+
     return cb
 
 
@@ -31,7 +36,9 @@ def test_resume_after_interrupt_is_identical(data, tmp_path):
     ref_model, ref_hist = finetune.train(CFG, x, y, device="cpu", progress=False)
     ckpt = tmp_path / "run.pt"
     with pytest.raises(Interrupt):
-        finetune.train(CFG, x, y, device="cpu", checkpoint=ckpt, progress=False, on_epoch_end=_stop_after(1))
+        finetune.train(
+            CFG, x, y, device="cpu", checkpoint=ckpt, progress=False, on_epoch_end=_stop_after(1)
+        )
     assert torch.load(ckpt, weights_only=False)["epoch"] == 1
     model, hist = finetune.train(CFG, x, y, device="cpu", checkpoint=ckpt, progress=False)
     assert hist["train_loss"] == ref_hist["train_loss"] and len(hist["train_loss"]) == 3
@@ -48,9 +55,18 @@ def test_checkpoint_of_other_config_is_refused(data, tmp_path):
     x, y = data
     ckpt = tmp_path / "run.pt"
     with pytest.raises(Interrupt):
-        finetune.train(CFG, x[:64], y[:64], device="cpu", checkpoint=ckpt, progress=False,
-                       on_epoch_end=_stop_after(1))
-    other = finetune.FinetuneConfig(alpha=0.2, model="tiny", pretrained=False, epochs=3, batch_size=32)
+        finetune.train(
+            CFG,
+            x[:64],
+            y[:64],
+            device="cpu",
+            checkpoint=ckpt,
+            progress=False,
+            on_epoch_end=_stop_after(1),
+        )
+    other = finetune.FinetuneConfig(
+        alpha=0.2, model="tiny", pretrained=False, epochs=3, batch_size=32
+    )
     with pytest.raises(ValueError, match="another config"):
         finetune.train(other, x[:64], y[:64], device="cpu", checkpoint=ckpt, progress=False)
 
@@ -61,7 +77,9 @@ def test_bad_inputs():
     with pytest.raises(ValueError):
         finetune.build_model("not_a_model")
     with pytest.raises(ValueError):
-        finetune.train(CFG, torch.zeros(8, 3, 32, 32), torch.zeros(8, dtype=torch.long), progress=False)
+        finetune.train(
+            CFG, torch.zeros(8, 3, 32, 32), torch.zeros(8, dtype=torch.long), progress=False
+        )
 
 
 def test_build_model_labels_random_init(monkeypatch, tmp_path):
@@ -77,5 +95,9 @@ def test_evaluate_and_metrics(data):
     logits = finetune.evaluate(model, x[:50], device="cpu")
     assert logits.shape == (50, 10) and logits.dtype == torch.float32
     m = finetune.evaluation_metrics(logits, y[:50], 0.1)
-    torch.testing.assert_close(torch.tensor(m["nll"]), torch.nn.functional.cross_entropy(logits, y[:50]))
-    assert 0 <= m["ece"] <= 1 and m["optimal_gap"] == pytest.approx(finetune.optimal_logit_gap(10, 0.1))
+    torch.testing.assert_close(
+        torch.tensor(m["nll"]), torch.nn.functional.cross_entropy(logits, y[:50])
+    )
+    assert 0 <= m["ece"] <= 1 and m["optimal_gap"] == pytest.approx(
+        finetune.optimal_logit_gap(10, 0.1)
+    )

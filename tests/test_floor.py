@@ -9,7 +9,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import lsutils.floor as fl
-from lsutils import floor_expr, gap_expr, loss_floor, optimal_logit_gap, smoothed_cross_entropy, target_probs
+from lsutils import (
+    floor_expr,
+    gap_expr,
+    loss_floor,
+    optimal_logit_gap,
+    smoothed_cross_entropy,
+    target_probs,
+)
 
 Ks = st.integers(2, 1000)
 alphas = st.floats(0.0, 1.0)
@@ -37,7 +44,9 @@ def test_headline_floors():
 @example(10, 1.0, "uniform")
 @example(10, 1.0, "others")
 def test_loss_floor_equals_sympy_floor_expr(k, a, convention):
-    assert loss_floor(k, a, convention) == pytest.approx(sympy_value(floor_expr(convention), k, a), abs=1e-9)
+    assert loss_floor(k, a, convention) == pytest.approx(
+        sympy_value(floor_expr(convention), k, a), abs=1e-9
+    )
 
 
 @given(Ks, inner_alphas, conventions)
@@ -72,8 +81,12 @@ def test_floor_is_a_local_minimum(k, a, convention, seed):
     p_true, p_other = target_probs(k, a, convention)
     best = torch.full((8, k), math.log(p_other), dtype=torch.float64)
     best[:, 0] = math.log(p_true)
-    noise = 1e-3 * torch.randn(8, k, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    losses = smoothed_cross_entropy(best + noise, torch.zeros(8, dtype=torch.long), a, convention, "none")
+    noise = 1e-3 * torch.randn(
+        8, k, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
+    losses = smoothed_cross_entropy(
+        best + noise, torch.zeros(8, dtype=torch.long), a, convention, "none"
+    )
     assert (losses >= loss_floor(k, a, convention) - 1e-12).all()
 
 

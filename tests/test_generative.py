@@ -50,7 +50,9 @@ def test_sample_ring_is_seeded_and_near_centres():
 
 def test_mode_coverage_counts():
     c = ring_centers(8)
-    samples = torch.cat([c[:3].repeat(10, 1), torch.zeros(30, 2)])  # 3 modes hit, 30 points off the data
+    samples = torch.cat(
+        [c[:3].repeat(10, 1), torch.zeros(30, 2)]
+    )  # 3 modes hit, 30 points off the data
     modes, quality = mode_coverage(samples, c, std=0.05)
     assert modes == 3 and quality == pytest.approx(0.5)
     assert mode_coverage(sample_ring(4000, torch.Generator().manual_seed(0)), c, 0.05)[0] == 8
@@ -60,8 +62,13 @@ def test_mode_coverage_counts():
 @given(st.integers(2, 12), st.integers(2, 12), st.integers(1, 3), st.integers(0, 10_000))
 def test_energy_distance_matches_brute_force(n, m, d, seed):
     g = torch.Generator().manual_seed(seed)
-    x, y = torch.randn(n, d, generator=g, dtype=torch.float64), torch.randn(m, d, generator=g, dtype=torch.float64) + 1
-    dist = lambda a, b: sum((a[i] - b[j]).norm() for i in range(len(a)) for j in range(len(b))) / (len(a) * len(b))
+    x, y = (
+        torch.randn(n, d, generator=g, dtype=torch.float64),
+        torch.randn(m, d, generator=g, dtype=torch.float64) + 1,
+    )
+    dist = lambda a, b: (
+        sum((a[i] - b[j]).norm() for i in range(len(a)) for j in range(len(b))) / (len(a) * len(b))
+    )
     expected = 2 * dist(x, y) - dist(x, x) - dist(y, y)
     assert energy_distance(x, y) == pytest.approx(float(expected), abs=1e-9)
     assert energy_distance(x, y) >= -1e-12  # a squared distance between distributions
@@ -83,7 +90,9 @@ def test_bce_with_smoothed_target_has_the_binary_entropy_floor():
     """The loss floor for target 0.9 is h(0.9) nats, reached at logit log 9."""
     target = torch.tensor([0.9])
     floor = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
-    assert float(F.binary_cross_entropy_with_logits(torch.tensor([math.log(9)]), target)) == pytest.approx(floor)
+    assert float(
+        F.binary_cross_entropy_with_logits(torch.tensor([math.log(9)]), target)
+    ) == pytest.approx(floor)
     for z in (0.0, 1.0, 3.0, 10.0):
         assert float(F.binary_cross_entropy_with_logits(torch.tensor([z]), target)) >= floor - 1e-7
 
@@ -109,7 +118,9 @@ def test_train_gan_is_seeded_and_learns():
         lambda: mode_coverage(torch.zeros(3, 3), ring_centers(), 0.05),
         lambda: context_windows(torch.arange(3), 5),
         lambda: Vocabulary("ab").encode("abc"),
-        lambda: train_char_mlp(torch.zeros(4, 2, dtype=torch.long), torch.zeros(4, dtype=torch.long), 3, alpha=1.0),
+        lambda: train_char_mlp(
+            torch.zeros(4, 2, dtype=torch.long), torch.zeros(4, dtype=torch.long), 3, alpha=1.0
+        ),
     ],
 )
 def test_bad_input_raises_value_error(call):

@@ -36,8 +36,12 @@ def logits_and_targets(draw):
 def test_logit_gradient_matches_autograd(case):
     logits, targets = case
     logits.requires_grad_()
-    (ours_autograd,) = torch.autograd.grad(cross_entropy_from_targets(logits, targets, "sum"), logits)
-    (torch_autograd,) = torch.autograd.grad(F.cross_entropy(logits, targets, reduction="sum"), logits)
+    (ours_autograd,) = torch.autograd.grad(
+        cross_entropy_from_targets(logits, targets, "sum"), logits
+    )
+    (torch_autograd,) = torch.autograd.grad(
+        F.cross_entropy(logits, targets, reduction="sum"), logits
+    )
     grad = logit_gradient(logits.detach(), targets)
     torch.testing.assert_close(grad, ours_autograd)
     torch.testing.assert_close(grad, torch_autograd)
@@ -55,7 +59,9 @@ def test_gradient_vanishes_at_log_p(K, a, convention):
 def test_logit_gradient_worked_example():
     logits = torch.tensor([[0.0, 0.0, 0.0, 0.0]])
     targets = smooth_targets(torch.tensor([1]), 4, 0.2)
-    torch.testing.assert_close(logit_gradient(logits, targets), torch.tensor([[0.2, -0.6, 0.2, 0.2]]))
+    torch.testing.assert_close(
+        logit_gradient(logits, targets), torch.tensor([[0.2, -0.6, 0.2, 0.2]])
+    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])

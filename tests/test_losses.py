@@ -8,7 +8,12 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lsutils import cross_entropy_from_targets, logit_gradient, smooth_targets, smoothed_cross_entropy
+from lsutils import (
+    cross_entropy_from_targets,
+    logit_gradient,
+    smooth_targets,
+    smoothed_cross_entropy,
+)
 
 Ks = st.integers(2, 1000)
 alphas = st.floats(0.0, 1.0)
@@ -36,7 +41,9 @@ def explicit(logits, targets, reduction):
 def test_uniform_matches_torch_label_smoothing(K, a, reduction, data):
     logits, labels = data.draw(batch(K))
     ours = smoothed_cross_entropy(logits, labels, a, "uniform", reduction)
-    torch.testing.assert_close(ours, F.cross_entropy(logits, labels, label_smoothing=a, reduction=reduction))
+    torch.testing.assert_close(
+        ours, F.cross_entropy(logits, labels, label_smoothing=a, reduction=reduction)
+    )
     targets = smooth_targets(labels, K, a, "uniform", dtype=torch.float64)
     torch.testing.assert_close(ours, explicit(logits, targets, reduction))
     torch.testing.assert_close(ours, cross_entropy_from_targets(logits, targets, reduction))
@@ -79,7 +86,9 @@ def test_cross_entropy_from_targets_matches_torch_probability_targets(K, reducti
     g = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31 - 1)))
     # Random probability rows, from nearly one-hot to nearly flat.
     temperature = data.draw(st.floats(0.1, 10.0))
-    targets = torch.softmax(temperature * torch.randn(logits.shape, generator=g, dtype=torch.float64), dim=1)
+    targets = torch.softmax(
+        temperature * torch.randn(logits.shape, generator=g, dtype=torch.float64), dim=1
+    )
     torch.testing.assert_close(
         cross_entropy_from_targets(logits, targets, reduction),
         F.cross_entropy(logits, targets, reduction=reduction),
@@ -139,7 +148,9 @@ def test_extreme_logits_give_finite_loss_and_gradient(sign, convention, a, neg, 
     loss.backward()
     assert torch.isfinite(loss)
     assert torch.isfinite(logits.grad).all()
-    ref = smoothed_cross_entropy(logits.detach().double(), labels, a, convention, allow_negative=neg)
+    ref = smoothed_cross_entropy(
+        logits.detach().double(), labels, a, convention, allow_negative=neg
+    )
     torch.testing.assert_close(loss.double(), ref, rtol=1e-5, atol=1e-3)
 
 
@@ -167,7 +178,9 @@ def test_half_precision_close_to_float32(convention, a, dtype, atol):
     ref = smoothed_cross_entropy(logits32, labels, a, convention)
     torch.testing.assert_close(loss, ref, rtol=0, atol=atol)
     # Exactly the float32 loss of the rounded logits: the half input is only upcast.
-    torch.testing.assert_close(loss, smoothed_cross_entropy(half.detach().float(), labels, a, convention))
+    torch.testing.assert_close(
+        loss, smoothed_cross_entropy(half.detach().float(), labels, a, convention)
+    )
     targets = smooth_targets(labels, 10, a, convention)
     torch.testing.assert_close(
         cross_entropy_from_targets(half.detach(), targets),

@@ -20,7 +20,9 @@ def test_advantage_matches_brute_force(members, nonmembers):
     best = 0.0
     for thr in np.concatenate([m, n, [-1.0]]):
         best = max(best, (m <= thr).mean() - (n <= thr).mean())
-    assert membership_advantage(torch.tensor(members), torch.tensor(nonmembers)) == pytest.approx(best)
+    assert membership_advantage(torch.tensor(members), torch.tensor(nonmembers)) == pytest.approx(
+        best
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -29,7 +31,9 @@ def test_auc_matches_torchmetrics(members, nonmembers):
     scores = -torch.tensor(members + nonmembers, dtype=torch.float64)
     target = torch.tensor([1] * len(members) + [0] * len(nonmembers))
     expected = float(binary_auroc(scores, target))
-    assert membership_auc(torch.tensor(members), torch.tensor(nonmembers)) == pytest.approx(expected, abs=1e-6)
+    assert membership_auc(torch.tensor(members), torch.tensor(nonmembers)) == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_separated_losses_give_a_perfect_attack():
@@ -41,7 +45,9 @@ def test_separated_losses_give_a_perfect_attack():
 
 def test_per_example_loss_is_cross_entropy():
     logits, labels = torch.randn(9, 4), torch.randint(0, 4, (9,))
-    assert torch.allclose(per_example_loss(logits, labels), F.cross_entropy(logits, labels, reduction="none"))
+    assert torch.allclose(
+        per_example_loss(logits, labels), F.cross_entropy(logits, labels, reduction="none")
+    )
 
 
 def test_bad_input():

@@ -9,11 +9,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIRS = ("book", "exercises", "solutions")
-INSTALL_CELL = 'import lsutils  # noqa: F401\nexcept ImportError:'
+INSTALL_CELL = "import lsutils  # noqa: F401\nexcept ImportError:"
 
 
 def notebooks(*dirs):
-    return sorted(p for d in dirs for p in (ROOT / d).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p for d in dirs for p in (ROOT / d).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def toc_files():
@@ -32,7 +34,9 @@ def toc_files():
                 walk(item)
 
     walk(toc.get("parts", toc.get("chapters", [])))
-    return [str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in found]
+    return [
+        str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in found
+    ]
 
 
 def resolve(entry):
@@ -43,9 +47,17 @@ def resolve(entry):
 @pytest.mark.parametrize("path", notebooks(*NOTEBOOK_DIRS), ids=lambda p: str(p.relative_to(ROOT)))
 def test_notebook_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
-    assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts; clear them before committing"
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernel spec must be python3"
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count)
+    ]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} have outputs or execution counts; clear them before committing"
+    )
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
+        f"{path.name}: kernel spec must be python3"
+    )
 
 
 @pytest.mark.parametrize("path", notebooks("book"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -56,18 +68,26 @@ def test_chapter_starts_with_label_title_and_install_cell(path):
         f"{path.name}: the first cell must be a label line `(label)=` followed by the H1 title"
     )
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code and INSTALL_CELL in code[0].source, f"{path.name}: the first code cell must be the lsutils install cell"
+    assert code and INSTALL_CELL in code[0].source, (
+        f"{path.name}: the first code cell must be the lsutils install cell"
+    )
 
 
 def test_every_toc_entry_exists():
     missing = [entry for entry in toc_files() if len(resolve(entry)) != 1]
-    assert not missing, f"_toc.yml lists pages that do not exist (or exist as both .md and .ipynb): {missing}"
+    assert not missing, (
+        f"_toc.yml lists pages that do not exist (or exist as both .md and .ipynb): {missing}"
+    )
 
 
 def test_every_book_page_is_in_the_toc():
     listed = set(toc_files())
     pages = sorted((ROOT / "book").rglob("*.md")) + notebooks("book")
-    orphans = [str(p.relative_to(ROOT)) for p in pages if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    orphans = [
+        str(p.relative_to(ROOT))
+        for p in pages
+        if str(p.relative_to(ROOT).with_suffix("")) not in listed
+    ]
     assert not orphans, f"pages under book/ missing from _toc.yml (the build skips them): {orphans}"
 
 
@@ -88,4 +108,6 @@ def test_readme_documents_the_two_commands_and_only_real_targets():
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([\w-]+):", makefile, flags=re.M))
     mentioned = set(re.findall(r"`make ([a-z][\w-]*)", readme))
-    assert mentioned <= targets, f"README mentions make targets the Makefile lacks: {sorted(mentioned - targets)}"
+    assert mentioned <= targets, (
+        f"README mentions make targets the Makefile lacks: {sorted(mentioned - targets)}"
+    )

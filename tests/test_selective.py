@@ -86,8 +86,12 @@ def test_msp():
 
 @pytest.mark.parametrize(
     "conf, correct",
-    [(torch.ones(3), torch.ones(4)), (torch.ones(2, 2), torch.ones(2, 2)), (torch.ones(2), torch.tensor([0, 2])),
-     (torch.tensor([]), torch.tensor([]))],
+    [
+        (torch.ones(3), torch.ones(4)),
+        (torch.ones(2, 2), torch.ones(2, 2)),
+        (torch.ones(2), torch.tensor([0, 2])),
+        (torch.tensor([]), torch.tensor([])),
+    ],
 )
 def test_bad_input(conf, correct):
     with pytest.raises(ValueError):

@@ -102,7 +102,9 @@ def test_others_beyond_uniform_range_still_gives_targets():
 def test_alpha_zero_is_one_hot_and_uniform_one_is_flat():
     labels = torch.tensor([1, 0, 2])
     for convention in ("uniform", "others"):
-        torch.testing.assert_close(smooth_targets(labels, 3, 0.0, convention), F.one_hot(labels, 3).float())
+        torch.testing.assert_close(
+            smooth_targets(labels, 3, 0.0, convention), F.one_hot(labels, 3).float()
+        )
     torch.testing.assert_close(smooth_targets(labels, 3, 1.0), torch.full((3, 3), 1 / 3))
 
 
@@ -123,4 +125,6 @@ def test_dtype_device_and_list_labels():
     t = smooth_targets([0, 1], 3, 0.3, dtype=torch.float64)
     assert t.dtype == torch.float64 and t.device == torch.device("cpu")
     assert t[0, 0].item() == pytest.approx(0.8)
-    assert smooth_targets(torch.tensor([1], dtype=torch.uint8), 2, 0.2)[0, 1].item() == pytest.approx(0.9)
+    assert smooth_targets(torch.tensor([1], dtype=torch.uint8), 2, 0.2)[
+        0, 1
+    ].item() == pytest.approx(0.9)

@@ -52,7 +52,9 @@ def test_fit_is_reproducible_and_seed_dependent():
     for seed in (0, 0, 1):
         torch.manual_seed(seed)
         m = MLP()
-        h = T.fit(m, x, y, alpha=0.1, epochs=2, batch_size=50, seed=seed, progress=False, device="cpu")
+        h = T.fit(
+            m, x, y, alpha=0.1, epochs=2, batch_size=50, seed=seed, progress=False, device="cpu"
+        )
         runs.append((m, h))
     assert runs[0][1].train_loss == runs[1][1].train_loss and _same_weights(runs[0][0], runs[1][0])
     assert runs[0][1].train_loss != runs[2][1].train_loss
@@ -63,7 +65,10 @@ def test_history_tracks_loss_floor_and_learns():
     torch.manual_seed(0)
     h = T.fit(MLP(), x, y, alpha=0.1, epochs=4, batch_size=50, progress=False)
     assert h.loss_floor == pytest.approx(lsutils.loss_floor(10, 0.1))
-    assert all(e == pytest.approx(t - h.loss_floor) for t, e in zip(h.train_loss, h.excess_loss, strict=True))
+    assert all(
+        e == pytest.approx(t - h.loss_floor)
+        for t, e in zip(h.train_loss, h.excess_loss, strict=True)
+    )
     assert h.train_loss[-1] < h.train_loss[0] and h.train_accuracy[-1] > 0.9
     assert min(h.excess_loss) > 0  # the smoothed loss never goes below its floor
 
@@ -115,9 +120,22 @@ def test_corrupt_cache_is_retrained_with_a_warning(fake_data):
 
 def test_cache_key_covers_every_field():
     keys = {T.config_key(CFG)}
-    changes = dict(model="cnn", alpha=0.1, convention="others", epochs=4, batch_size=32, lr=2e-3,
-                   weight_decay=1e-4, optimizer="sgd", seed=3, train_size=100, classes=(0, 1),
-                   label_noise=0.1, allow_negative=True, val_size=50)
+    changes = dict(
+        model="cnn",
+        alpha=0.1,
+        convention="others",
+        epochs=4,
+        batch_size=32,
+        lr=2e-3,
+        weight_decay=1e-4,
+        optimizer="sgd",
+        seed=3,
+        train_size=100,
+        classes=(0, 1),
+        label_noise=0.1,
+        allow_negative=True,
+        val_size=50,
+    )
     assert set(changes) == {f.name for f in dataclasses.fields(T.TrainConfig)}
     for name, value in changes.items():
         keys.add(T.config_key(dataclasses.replace(CFG, **{name: value})))
@@ -143,7 +161,13 @@ def test_config_data_splits_and_relabels(fake_data):
 
 
 def test_bad_configs_raise():
-    for bad in (dict(model="vit"), dict(alpha=1.5), dict(alpha=-0.1), dict(classes=(1,)), dict(optimizer="x")):
+    for bad in (
+        dict(model="vit"),
+        dict(alpha=1.5),
+        dict(alpha=-0.1),
+        dict(classes=(1,)),
+        dict(optimizer="x"),
+    ):
         with pytest.raises(ValueError):
             T.TrainConfig(**bad)
 

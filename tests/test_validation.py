@@ -139,7 +139,9 @@ def test_num_classes_numpy_integer_is_accepted():
 
 
 @pytest.mark.parametrize("name", LABEL_FUNCS)
-@pytest.mark.parametrize("bad, shown", [([0, 4], r"\[0, 4\]"), ([-1, 2], r"\[-1, 2\]"), ([7], r"\[7, 7\]")])
+@pytest.mark.parametrize(
+    "bad, shown", [([0, 4], r"\[0, 4\]"), ([-1, 2], r"\[-1, 2\]"), ([7], r"\[7, 7\]")]
+)
 def test_labels_out_of_range(name, bad, shown):
     with pytest.raises(
         ValueError, match=r"labels must lie in \[0, 3\] for num_classes=4, got values in " + shown
@@ -194,7 +196,9 @@ def test_logits_single_class():
 
 
 @pytest.mark.parametrize("name", TARGET_FUNCS)
-@pytest.mark.parametrize("bad", [torch.zeros(3, 5), torch.zeros(2, 4), torch.zeros(4, 3), torch.zeros(12)])
+@pytest.mark.parametrize(
+    "bad", [torch.zeros(3, 5), torch.zeros(2, 4), torch.zeros(4, 3), torch.zeros(12)]
+)
 def test_logits_targets_shape_mismatch(name, bad):
     with pytest.raises(ValueError, match=r"logits and targets must have the same shape \[N, K\]"):
         TARGET_FUNCS[name](bad)
@@ -217,7 +221,9 @@ def test_unknown_convention(name, bad):
     "call",
     [
         lambda r: smoothed_cross_entropy(LOGITS, LABELS, 0.1, reduction=r),
-        lambda r: smoothed_cross_entropy(LOGITS, LABELS, 0.99, "others", reduction=r),  # explicit path
+        lambda r: smoothed_cross_entropy(
+            LOGITS, LABELS, 0.99, "others", reduction=r
+        ),  # explicit path
         lambda r: cross_entropy_from_targets(LOGITS, TARGETS, reduction=r),
     ],
 )

@@ -7,7 +7,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lsutils.value_targets import bin_centers, expected_value, hl_gauss, one_hot_bins, two_hot, uniform_bins
+from lsutils.value_targets import (
+    bin_centers,
+    expected_value,
+    hl_gauss,
+    one_hot_bins,
+    two_hot,
+    uniform_bins,
+)
 
 EDGES = uniform_bins(-2.0, 3.0, 20)
 CENTERS = bin_centers(EDGES)
@@ -40,9 +47,15 @@ def test_two_hot_mean_is_exact_inside_support(ys):
 @given(values)
 def test_values_outside_support_are_clipped(ys):
     y = torch.tensor(ys, dtype=torch.float64)
-    torch.testing.assert_close(two_hot(y, CENTERS), two_hot(y.clamp(CENTERS[0], CENTERS[-1]), CENTERS))
-    torch.testing.assert_close(hl_gauss(y, EDGES, 0.3), hl_gauss(y.clamp(EDGES[0], EDGES[-1]), EDGES, 0.3))
-    torch.testing.assert_close(one_hot_bins(y, EDGES), one_hot_bins(y.clamp(EDGES[0], EDGES[-1]), EDGES))
+    torch.testing.assert_close(
+        two_hot(y, CENTERS), two_hot(y.clamp(CENTERS[0], CENTERS[-1]), CENTERS)
+    )
+    torch.testing.assert_close(
+        hl_gauss(y, EDGES, 0.3), hl_gauss(y.clamp(EDGES[0], EDGES[-1]), EDGES, 0.3)
+    )
+    torch.testing.assert_close(
+        one_hot_bins(y, EDGES), one_hot_bins(y.clamp(EDGES[0], EDGES[-1]), EDGES)
+    )
 
 
 def test_clipped_ends():
@@ -92,7 +105,9 @@ def test_expected_value_matches_softmax_mean():
     torch.testing.assert_close(expected_value(logits, CENTERS), expected)
     # logits = log of a two-hot target decode to the target value
     y = torch.tensor([0.123, -1.5], dtype=torch.float64)
-    torch.testing.assert_close(expected_value(two_hot(y, CENTERS).clamp_min(1e-300).log(), CENTERS), y)
+    torch.testing.assert_close(
+        expected_value(two_hot(y, CENTERS).clamp_min(1e-300).log(), CENTERS), y
+    )
 
 
 @pytest.mark.parametrize(

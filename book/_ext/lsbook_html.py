@@ -13,10 +13,15 @@ from sphinx.application import Sphinx
 def _script_key(js) -> tuple:
     # An inline script is registered once with filename None and once with "": treat them as the same.
     filename = getattr(js, "filename", js) or ""
-    return (str(filename), tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+    return (
+        str(filename),
+        tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())),
+    )
 
 
-def _unique_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def _unique_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     """Drop repeated script entries (same file, or same inline body) from the page about to be written."""
     scripts = context.get("script_files")
     if not scripts:
@@ -29,7 +34,9 @@ def _unique_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     scripts[:] = unique
 
 
-def _default_mode(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def _default_mode(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
 
