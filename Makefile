@@ -10,6 +10,8 @@ FASHION_DIR := /usr/share/datasets/fashion-mnist
 # Trained models are cached here and shared by the test run and the book build.
 export LSUTILS_CACHE ?= $(CURDIR)/.cache/lsutils
 export PYTHONHASHSEED := 0
+# Import lsutils from this checkout (also when .venv is shared with another worktree).
+export PYTHONPATH := $(CURDIR)
 
 .PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
 

@@ -1,9 +1,50 @@
-"""lsutils: the companion package of lsbook, one module per idea the book teaches."""
+"""lsutils: the companion package of lsbook, one module per idea the book teaches.
+
+The core math (targets, losses, the loss floor, gradients) is imported with the package. Everything
+else is imported on first use, so ``import lsutils`` stays light: ``lsutils.fit_temperature`` loads
+:mod:`lsutils.calibration`, and ``lsutils.checks`` (the exercise checkers) is built only when a
+Hands-On notebook asks for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .floor import floor_expr, gap_expr, loss_floor, optimal_logit_gap
 from .gradients import logit_gradient
 from .losses import cross_entropy_from_targets, smoothed_cross_entropy
 from .targets import convert_alpha, smooth_targets, target_probs
+
+#: Public names defined in submodules, loaded on first access: name -> module.
+_LAZY = {
+    "FitConfig": "loop",
+    "fit": "loop",
+    "TrainConfig": "train",
+    "TrainedModel": "train",
+    "train_many": "train",
+    "predict_logits": "train",
+    "load_fashion_mnist": "data",
+    "fashion_tensors": "data",
+    "make_model": "models",
+    "expected_calibration_error": "calibration",
+    "fit_temperature": "calibration",
+    "calibration_summary": "calibration",
+    "logit_gaps": "representations",
+    "distillation_loss": "distill",
+    "soft_targets": "distill",
+    "mean_interval": "stats",
+    "paired_difference": "stats",
+    "two_hot": "value_targets",
+    "hl_gauss": "value_targets",
+}
+
+_SUBMODULES = {
+    "calibration", "charlm", "checks", "cifar", "data", "distill", "ensemble", "fairness",
+    "finetune", "floor", "gan", "gradients", "loop", "losses", "models", "plots", "privacy", "probe",
+    "profiles", "progress", "report", "representations", "rl", "seeds", "selective", "stats",
+    "targets", "train", "value_targets",
+}  # fmt: skip
 
 __all__ = [
     "smooth_targets",
@@ -16,49 +57,17 @@ __all__ = [
     "floor_expr",
     "gap_expr",
     "optimal_logit_gap",
+    *_LAZY,
 ]
 
-# --- data, models, training (lsutils.data, lsutils.models, lsutils.train) ---
-from .data import fashion_tensors, load_fashion_mnist  # noqa: E402
-from .models import make_model  # noqa: E402
-from .train import TrainConfig, TrainedModel, fit, predict_logits  # noqa: E402
 
-# the function train() stays in lsutils.train (exporting it here would hide the module lsutils.train)
-__all__ += ["load_fashion_mnist", "fashion_tensors", "make_model", "TrainConfig", "TrainedModel", "fit",
-            "predict_logits"]
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lsutils' has no attribute {name!r}")
 
-# --- calibration and plots (lsutils.calibration, lsutils.plots) ---
-from .calibration import expected_calibration_error, fit_temperature  # noqa: E402
 
-__all__ += ["expected_calibration_error", "fit_temperature"]
-
-# --- applications ---
-from .distill import distillation_loss, soft_targets  # noqa: E402
-from .fairness import per_class_accuracy, per_class_deltas, per_class_ece  # noqa: E402
-from .privacy import membership_advantage, membership_auc  # noqa: E402
-from .probe import extract_features, fit_linear_probe  # noqa: E402
-from .selective import aurc, excess_aurc, failure_auroc, risk_coverage_curve  # noqa: E402
-from .value_targets import hl_gauss, two_hot  # noqa: E402
-
-__all__ += [
-    "soft_targets",
-    "distillation_loss",
-    "per_class_accuracy",
-    "per_class_ece",
-    "per_class_deltas",
-    "membership_auc",
-    "membership_advantage",
-    "fit_linear_probe",
-    "extract_features",
-    "risk_coverage_curve",
-    "aurc",
-    "excess_aurc",
-    "failure_auroc",
-    "two_hot",
-    "hl_gauss",
-]
-
-# --- exercises (lsutils.checks) ---
-from . import checks  # noqa: E402  (the exercise checkers: lsutils.checks.check)
-
-__all__ += ["checks"]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

@@ -19,19 +19,83 @@ def check_num_classes(num_classes: int) -> int:
     except TypeError:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}") from None
     if value < 2:
-        raise ValueError(f"num_classes must be at least 2 (one class cannot be smoothed), got {value}")
+        raise ValueError(
+            f"num_classes must be at least 2 (one class cannot be smoothed), got {value}"
+        )
     return value
 
 
 NEGATIVE_HINT = "negative smoothing needs allow_negative=True (it then may lie in [-1, 1])"
 
 
-def check_alpha(alpha: float, *, allow_negative: bool = False, negative_hint: str = NEGATIVE_HINT) -> float:
-    """``negative_hint`` explains a negative alpha; functions without ``allow_negative`` pass their own."""
+def _real_number(value: object) -> float | None:
+    """``float(value)`` for a real number (Python, numpy or one-element tensor); None otherwise.
+
+    Booleans and strings are not numbers here: ``True`` or ``"0.1"`` as a hyperparameter is a mistake.
+    """
+    if isinstance(value, (bool, str, bytes)) or getattr(value, "dtype", None) == torch.bool:
+        return None
+    if type(value).__name__ == "bool_":  # numpy.bool_
+        return None
+    if isinstance(value, torch.Tensor) and (value.numel() != 1 or value.dtype.is_complex):
+        return None
     try:
-        value = float(alpha)
-    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor with several elements
-        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, RuntimeError, OverflowError):
+        return None
+
+
+def check_int(value: object, name: str, minimum: int | None = None) -> int:
+    """An integer (Python or numpy; not a bool, a float such as 1.5 or a string) >= ``minimum``."""
+    bad = f"{name} must be an integer" + (f" >= {minimum}" if minimum is not None else "")
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise ValueError(f"{bad}, got {value!r}")
+    try:
+        result = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"{bad}, got {value!r}") from None
+    if minimum is not None and result < minimum:
+        raise ValueError(f"{bad}, got {result}")
+    return result
+
+
+def check_float(
+    value: object,
+    name: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A finite real number between ``low`` and ``high`` (each end open or closed as given)."""
+    lo = "(" if low_open or math.isinf(low) else "["
+    hi = ")" if high_open or math.isinf(high) else "]"
+    allowed = f"a finite number in {lo}{low:g}, {high:g}{hi}"
+    number = _real_number(value)
+    if number is None or not math.isfinite(number):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    too_low = number < low or (low_open and number == low)
+    too_high = number > high or (high_open and number == high)
+    if too_low or too_high:
+        raise ValueError(f"{name} must be {allowed}, got {number:g}")
+    return number
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """One of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_alpha(
+    alpha: float, *, allow_negative: bool = False, negative_hint: str = NEGATIVE_HINT
+) -> float:
+    """``negative_hint`` explains a negative alpha; functions without ``allow_negative`` pass their own."""
+    value = _real_number(alpha)
+    if value is None:
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
     if math.isnan(value):
         raise ValueError("alpha must be a number in [0, 1], got nan")
     low = -1.0 if allow_negative else 0.0
@@ -57,11 +121,15 @@ def check_reduction(reduction: str) -> str:
     return reduction
 
 
-def check_labels(labels: torch.Tensor, num_classes: int, *, check_range: bool = True) -> torch.Tensor:
+def check_labels(
+    labels: torch.Tensor, num_classes: int, *, check_range: bool = True
+) -> torch.Tensor:
     if not isinstance(labels, torch.Tensor):
         labels = torch.as_tensor(labels)
     if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        raise ValueError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
+        raise ValueError(
+            f"labels must be an integer tensor of class indices, got dtype {labels.dtype}"
+        )
     if labels.dim() != 1:
         raise ValueError(f"labels must be 1-D [N], got shape {tuple(labels.shape)}")
     if check_range and labels.numel() > 0:

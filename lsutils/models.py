@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["MLP", "SmallCNN", "make_model", "MODELS"]
+from ._validate import check_choice, check_int, check_num_classes
+
+__all__ = ["MLP", "SmallCNN", "make_model", "small_mlp", "MODELS"]
 
 
 class MLP(nn.Module):
@@ -53,10 +55,22 @@ class SmallCNN(nn.Module):
 MODELS = {"mlp": MLP, "cnn": SmallCNN}
 
 
-def make_model(name: str, num_classes: int = 10) -> nn.Module:
-    """A fresh model by name: ``"mlp"`` (784-256-K) or ``"cnn"`` (:class:`SmallCNN`)."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    if int(num_classes) < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
-    return MODELS[name](num_classes=int(num_classes))
+def make_model(name: str, num_classes: int = 10, hidden: int | None = None) -> nn.Module:
+    """A fresh model by name: ``"mlp"`` (784-``hidden``-K, default 256) or ``"cnn"`` (:class:`SmallCNN`,
+    ``hidden`` units before the head, default 128)."""
+    check_choice(name, "model", tuple(sorted(MODELS)))
+    K = check_num_classes(num_classes)
+    if hidden is None:
+        return MODELS[name](num_classes=K)
+    return MODELS[name](num_classes=K, hidden=check_int(hidden, "hidden", 1))
+
+
+def small_mlp(d_in: int, d_out: int, hidden: int = 64, depth: int = 2) -> nn.Sequential:
+    """A plain MLP for low-dimensional inputs: ``depth`` ReLU layers of ``hidden`` units, then a linear
+    output layer (used by the GAN and the value-learning experiments)."""
+    d_in, d_out = check_int(d_in, "d_in", 1), check_int(d_out, "d_out", 1)
+    hidden, depth = check_int(hidden, "hidden", 1), check_int(depth, "depth", 1)
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Linear(d_in if i == 0 else hidden, hidden), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(hidden, d_out))

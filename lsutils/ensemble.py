@@ -1,0 +1,167 @@
+"""Train several small models at once as one vectorised ensemble: cheap seeds.
+
+Comparing two settings honestly needs several training seeds, and on a CPU several seeds of a small MLP
+cost little more than one when they run together: :class:`StackedMLP` holds S MLPs of the same shape as
+stacked weight tensors and evaluates all of them with batched matrix products. Each member keeps the
+initialisation and the data order that a run on its own would use (its own seed), its own labels and its
+own smoothing strength, so member ``s`` of :func:`fit_ensemble` equals :func:`lsutils.loop.fit` with
+``configs[s]`` up to floating-point rounding. Models other than :class:`lsutils.models.MLP` are trained
+one after the other with :func:`lsutils.loop.fit`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from . import _store
+from ._validate import check_labels, check_num_classes
+from .loop import (
+    FitConfig,
+    History,
+    LoopState,
+    fit,
+    make_optimizer,
+    make_scheduler,
+    num_threads,
+    run_epochs,
+    steps_per_epoch,
+)
+from .models import MLP
+from .targets import to_uniform_alpha
+
+__all__ = ["StackedMLP", "fit_ensemble", "MEMBER_FIELDS"]
+
+#: Fields of :class:`FitConfig` that may differ between the members of one ensemble.
+MEMBER_FIELDS = ("seed", "alpha", "convention", "allow_negative")
+
+
+class StackedMLP(nn.Module):
+    """S one-hidden-layer MLPs of the same shape, evaluated together: input ``[S, B, ...]`` to ``[S, B, K]``.
+
+    Weights are stored transposed and stacked (``w1 [S, D, H]``, ``w2 [S, H, K]``) so that a forward pass
+    is two ``baddbmm`` calls.
+    """
+
+    def __init__(self, models: Sequence[MLP]) -> None:
+        super().__init__()
+        if not models or not all(isinstance(m, MLP) for m in models):
+            raise ValueError("StackedMLP needs a non-empty list of lsutils.models.MLP")
+        shapes = {(m.body[1].weight.shape, m.head.weight.shape) for m in models}
+        if len(shapes) != 1:
+            raise ValueError(f"all members must have the same layer shapes, got {sorted(shapes)}")
+
+        def stack(get) -> nn.Parameter:
+            return nn.Parameter(torch.stack([get(m).detach() for m in models]).contiguous())
+
+        self.w1 = stack(lambda m: m.body[1].weight.T)
+        self.b1 = stack(lambda m: m.body[1].bias[None])
+        self.w2 = stack(lambda m: m.head.weight.T)
+        self.b2 = stack(lambda m: m.head.bias[None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.baddbmm(self.b1, x.flatten(2), self.w1).relu()
+        return torch.baddbmm(self.b2, h, self.w2)
+
+    @torch.no_grad()
+    def copy_to(self, models: Sequence[MLP]) -> None:
+        """Write member ``s``'s weights back into ``models[s]``."""
+        for s, m in enumerate(models):
+            m.body[1].weight.copy_(self.w1[s].T)
+            m.body[1].bias.copy_(self.b1[s, 0])
+            m.head.weight.copy_(self.w2[s].T)
+            m.head.bias.copy_(self.b2[s, 0])
+
+
+def _shared(configs: Sequence[FitConfig]) -> FitConfig:
+    """The loop settings all members share; ``ValueError`` if any other field differs."""
+    if not configs:
+        raise ValueError("need at least one member")
+    base = configs[0]
+    reset = {f: getattr(base, f) for f in MEMBER_FIELDS}
+    for c in configs[1:]:
+        if dataclasses.replace(c, **reset) != base:
+            raise ValueError(
+                f"ensemble members may differ only in {MEMBER_FIELDS}; got {base} and {c}"
+            )
+    return base
+
+
+def _member_labels(ys: Sequence[torch.Tensor] | torch.Tensor, n: int, K: int) -> torch.Tensor:
+    labels = [check_labels(y, K) for y in ys]
+    if any(len(y) != n for y in labels):
+        raise ValueError(f"every member needs {n} labels, one per row of x")
+    return torch.stack(labels)
+
+
+def _stacked_step(net: StackedMLP, x: torch.Tensor, y: torch.Tensor, a: torch.Tensor):
+    """Per member: ``(1 - a) * nll + a * mean_k(-log q_k)``, the smoothed loss in the uniform form."""
+
+    def step(idx: torch.Tensor):
+        S, B = idx.shape
+        xb = x.index_select(0, idx.reshape(-1)).view(S, B, *x.shape[1:])
+        yb = y.gather(1, idx)
+        logits = net(xb)
+        log_q = torch.log_softmax(logits.float(), dim=-1)
+        nll = -log_q.gather(-1, yb[..., None]).squeeze(-1)
+        losses = ((1 - a)[:, None] * nll - a[:, None] * log_q.mean(-1)).mean(-1)
+        hits = (logits.detach().argmax(-1) == yb).sum(-1)
+        return losses.sum(), losses.detach(), hits
+
+    return step
+
+
+def fit_ensemble(
+    models: Sequence[nn.Module],
+    x: torch.Tensor,
+    ys: Sequence[torch.Tensor],
+    configs: Sequence[FitConfig],
+    *,
+    num_classes: int,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+) -> list[History]:
+    """Train ``models[s]`` in place on ``(x, ys[s])`` with ``configs[s]``; return one History per member.
+
+    The configs may differ only in :data:`MEMBER_FIELDS` (seed, smoothing); all members see the same
+    inputs ``x`` in their own seeded order. MLPs train together as a :class:`StackedMLP`; other models
+    are trained one after the other with :func:`lsutils.loop.fit`.
+    """
+    base = _shared(configs)
+    K = check_num_classes(num_classes)
+    if not (len(models) == len(ys) == len(configs)):
+        raise ValueError("need one model, one label tensor and one config per member")
+    if not all(isinstance(m, MLP) for m in models):
+        return [
+            fit(m, (x, y), c, num_classes=K, device=device, progress=progress)
+            for m, y, c in zip(models, ys, configs, strict=True)
+        ]
+    dev = torch.device(device) if device is not None else _store.default_device()
+    y = _member_labels(ys, x.shape[0], K).to(dev)
+    a = torch.tensor([to_uniform_alpha(K, c.alpha, c.convention) for c in configs], device=dev)
+    net = StackedMLP(models).to(dev)
+    x = x.to(dev)
+    with num_threads():
+        opt = make_optimizer(net.parameters(), base, dev)
+        total = base.epochs * steps_per_epoch(x.shape[0], base)
+        gens = [torch.Generator(device="cpu").manual_seed(c.seed) for c in configs]
+        state = LoopState(
+            net, opt, make_scheduler(opt, base, total), gens, [History() for _ in configs]
+        )
+        step = _stacked_step(net, x, y, a)
+        run_epochs(
+            state,
+            step,
+            x.shape[0],
+            base,
+            device=dev,
+            progress=progress,
+            desc=f"{len(models)} seeds",
+        )
+    net.copy_to(models)
+    for m in models:
+        m.to(dev).eval()
+    return state.histories

@@ -1,0 +1,413 @@
+"""The training loop every model in the book goes through: configuration, epochs, history, checkpoints.
+
+:class:`FitConfig` holds every hyperparameter of the loop (loss, optimiser, schedule, batches, seed) once.
+:func:`run_epochs` is the epoch loop: a seeded permutation of the examples per member and epoch, minibatches,
+backward, optimiser and schedule steps, per-epoch history, and an atomic, verified checkpoint after every
+epoch from which an interrupted run resumes. :func:`fit` trains one ``nn.Module`` on in-memory tensors with
+it; :mod:`lsutils.ensemble` trains several seeds at once and :mod:`lsutils.finetune` fine-tunes on a GPU
+with the same loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import _store
+from ._validate import (
+    check_alpha,
+    check_choice,
+    check_convention,
+    check_float,
+    check_int,
+    check_labels,
+    check_num_classes,
+)
+from .losses import cross_entropy_from_targets, smoothed_cross_entropy
+from .progress import progress_bar
+
+__all__ = [
+    "FitConfig",
+    "History",
+    "LoopState",
+    "fit",
+    "run_epochs",
+    "make_optimizer",
+    "make_scheduler",
+    "lr_factor",
+    "steps_per_epoch",
+    "num_threads",
+    "seeded_init",
+]
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Hyperparameters of the training loop.
+
+    The loss is the label-smoothed cross-entropy with ``alpha`` in ``convention`` (negative alpha only
+    with ``allow_negative``). ``optimizer`` is "adam", "adamw" or "sgd" (Nesterov, ``momentum``);
+    ``schedule`` is "cosine" (annealed to 0 over all steps, after a linear warm-up over ``warmup_frac``
+    of them) or "constant". ``drop_last`` drops each epoch's last, incomplete batch. ``seed`` seeds the
+    order of the examples (and, where the caller builds the model, its initialisation).
+    """
+
+    alpha: float = 0.0
+    convention: str = "uniform"
+    allow_negative: bool = False
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_frac: float = 0.0
+    drop_last: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _set = object.__setattr__
+        if not isinstance(self.allow_negative, bool):
+            raise ValueError(f"allow_negative must be True or False, got {self.allow_negative!r}")
+        _set(self, "alpha", check_alpha(self.alpha, allow_negative=self.allow_negative))
+        check_convention(self.convention)
+        _set(self, "epochs", check_int(self.epochs, "epochs", 1))
+        _set(self, "batch_size", check_int(self.batch_size, "batch_size", 1))
+        _set(self, "lr", check_float(self.lr, "lr", 0.0, low_open=True))
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        _set(self, "momentum", check_float(self.momentum, "momentum", 0.0, 1.0, high_open=True))
+        _set(self, "weight_decay", check_float(self.weight_decay, "weight_decay", 0.0))
+        check_choice(self.schedule, "schedule", SCHEDULES)
+        _set(
+            self,
+            "warmup_frac",
+            check_float(self.warmup_frac, "warmup_frac", 0.0, 1.0, high_open=True),
+        )
+        if not isinstance(self.drop_last, bool):
+            raise ValueError(f"drop_last must be True or False, got {self.drop_last!r}")
+        _set(self, "seed", check_int(self.seed, "seed", 0))
+
+    def canonical(self) -> dict:
+        """A JSON-ready dict of every field (tuples as lists): the basis of cache keys."""
+        return json_ready(dataclasses.asdict(self))
+
+
+def json_ready(d: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+@dataclass
+class History:
+    """Per-epoch training metrics of one model: mean train loss (nats), accuracy, learning rate, time.
+
+    The loss is the training objective (the smoothed loss for ``alpha > 0``); subtract
+    :func:`lsutils.loss_floor` to see how far above its minimum it is.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Total training time in seconds."""
+        return float(sum(self.epoch_seconds))
+
+    def excess_loss(self, floor: float) -> list[float]:
+        """The train loss of each epoch minus ``floor``."""
+        return [loss - floor for loss in self.train_loss]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(**{f.name: list(d[f.name]) for f in dataclasses.fields(cls)})
+
+
+@contextlib.contextmanager
+def num_threads(n: int | None = None) -> Iterator[int]:
+    """Run the block with ``n`` torch threads (default ``$LSUTILS_THREADS``, else torch's own default)."""
+    env = os.environ.get("LSUTILS_THREADS") or None
+    if n is None and env is None:
+        yield torch.get_num_threads()
+        return
+    n = check_int(n if n is not None else int(env), "num_threads", 1)
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(old)
+
+
+def seeded_init(make: Callable[[], nn.Module], seed: int) -> nn.Module:
+    """Build a model with ``make()`` under ``torch.manual_seed(seed)``, leaving the global RNG untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(check_int(seed, "seed", 0))
+        return make()
+
+
+def steps_per_epoch(n: int, config: FitConfig) -> int:
+    """Minibatches per epoch for ``n`` examples."""
+    steps = n // config.batch_size if config.drop_last else math.ceil(n / config.batch_size)
+    if steps < 1:
+        raise ValueError(
+            f"need at least batch_size={config.batch_size} examples with drop_last=True, got {n}"
+        )
+    return steps
+
+
+def lr_factor(step: int, total: int, config: FitConfig) -> float:
+    """Multiplier of the base learning rate at optimiser step ``step`` of ``total``."""
+    if config.schedule == "constant":
+        return 1.0
+    warm = int(total * config.warmup_frac)
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+
+def make_optimizer(params, config: FitConfig, device: torch.device) -> torch.optim.Optimizer:
+    """The optimiser ``config`` names, fused where torch supports it on ``device`` (CPU and CUDA)."""
+    fast = {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
+    common = {"lr": config.lr, "weight_decay": config.weight_decay, **fast}
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, **common)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, **common)
+    return torch.optim.SGD(params, momentum=config.momentum, nesterov=config.momentum > 0, **common)
+
+
+def make_scheduler(opt: torch.optim.Optimizer, config: FitConfig, total_steps: int):
+    """A LambdaLR following :func:`lr_factor` over ``total_steps`` optimiser steps."""
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total_steps, config))
+
+
+@dataclass
+class LoopState:
+    """Everything an interrupted run needs to resume: the module whose parameters are trained, its
+    optimiser and schedule, one data-order generator per member, the histories and the epoch reached."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    generators: list[torch.Generator]
+    histories: list[History]
+    epoch: int = 0
+
+    def state_dict(self, config_key: dict) -> dict:
+        cuda = torch.cuda.is_available() and self.generators[0].device.type == "cuda"
+        return {
+            "config": config_key,
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generators": [g.get_state() for g in self.generators],
+            "histories": [h.to_dict() for h in self.histories],
+            "cpu_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if cuda else [],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        for gen, s in zip(self.generators, state["generators"], strict=True):
+            gen.set_state(s)
+        self.histories[:] = [History.from_dict(h) for h in state["histories"]]
+        self.epoch = int(state["epoch"])
+        torch.set_rng_state(state["cpu_rng"])
+        if state["cuda_rng"]:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+
+
+def resume(state: LoopState, checkpoint: Path, config_key: dict) -> bool:
+    """Load ``checkpoint`` into ``state`` if it exists and is intact; True when it was loaded.
+
+    A checkpoint written for another configuration raises ``ValueError``; a corrupt one is ignored (the
+    run starts over) with a warning.
+    """
+    if not checkpoint.is_file():
+        return False
+    try:
+        saved = _store.load_torch(checkpoint)
+    except (_store.CorruptFileError, RuntimeError, EOFError) as err:
+        import warnings
+
+        warnings.warn(
+            f"ignoring corrupt checkpoint {checkpoint} ({err}); starting over", stacklevel=3
+        )
+        return False
+    if saved["config"] != config_key:
+        raise ValueError(f"checkpoint {checkpoint} was written for another configuration")
+    state.load_state_dict(saved)
+    return True
+
+
+Step = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
+def _orders(state: LoopState, n: int, device: torch.device) -> torch.Tensor:
+    """One random permutation of ``range(n)`` per member: ``[S, n]``."""
+    return torch.stack(
+        [torch.randperm(n, generator=g, device=g.device) for g in state.generators]
+    ).to(device)
+
+
+def _epoch(state: LoopState, step: Step, n: int, config: FitConfig, device: torch.device) -> None:
+    """One epoch: minibatches of each member's permutation, then the history entries."""
+    start, members = time.perf_counter(), len(state.generators)
+    order = _orders(state, n, device)
+    loss_sum = torch.zeros(members, device=device, dtype=torch.float64)
+    correct = torch.zeros(members, device=device, dtype=torch.int64)
+    seen = 0
+    for i in range(steps_per_epoch(n, config)):
+        idx = order[:, i * config.batch_size : (i + 1) * config.batch_size]
+        objective, losses, hits = step(idx)  # objective: the sum over members of their mean losses
+        state.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        state.optimizer.step()
+        state.scheduler.step()
+        loss_sum += losses.detach().double() * idx.shape[1]
+        correct += hits
+        seen += idx.shape[1]
+    lr = state.optimizer.param_groups[0]["lr"]
+    for h, loss, hit in zip(state.histories, loss_sum.tolist(), correct.tolist(), strict=True):
+        h.train_loss.append(loss / seen)
+        h.train_accuracy.append(hit / seen)
+        h.lr.append(lr)
+        h.epoch_seconds.append(time.perf_counter() - start)
+
+
+def run_epochs(
+    state: LoopState,
+    step: Step,
+    n: int,
+    config: FitConfig,
+    *,
+    device: torch.device,
+    checkpoint: Path | None = None,
+    config_key: dict | None = None,
+    progress: bool = True,
+    desc: str = "epochs",
+    on_epoch_end: Callable[[int, LoopState], None] | None = None,
+) -> None:
+    """Train ``state`` from its epoch to ``config.epochs``.
+
+    ``step(idx)`` gets the example indices ``[S, B]`` of one minibatch per member and returns the
+    objective to minimise, each member's mean loss ``[S]`` and number of correct predictions ``[S]``.
+    With ``checkpoint``, the state is resumed from there and saved there after every epoch.
+    """
+    key = config_key if config_key is not None else config.canonical()
+    if checkpoint is not None:
+        resume(state, checkpoint, key)
+    bar = progress_bar(
+        range(state.epoch, config.epochs), desc=desc, enabled=progress, leave=False,
+        initial=state.epoch, total=config.epochs,
+    )  # fmt: skip
+    for epoch in bar:
+        _epoch(state, step, n, config, device)
+        state.epoch = epoch + 1
+        bar.set_postfix(loss=f"{state.histories[0].train_loss[-1]:.4f}")
+        if checkpoint is not None:
+            _store.save_torch(state.state_dict(key), checkpoint)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, state)
+    bar.close()
+
+
+def _check_data(
+    x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs with a first dimension N; labels int [N] in range, or target rows float [N, K]."""
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise ValueError("data must be a pair of tensors (x, y)")
+    if x.ndim < 1 or x.shape[0] == 0 or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"x and y need the same non-zero number of rows, got {len(x)} and {len(y)}"
+        )
+    if y.is_floating_point():
+        if y.ndim != 2 or y.shape[1] != num_classes:
+            raise ValueError(f"target rows y must be [N, {num_classes}], got {tuple(y.shape)}")
+        if alpha != 0:
+            raise ValueError(
+                "with target rows y [N, K], smooth the targets yourself and use alpha=0"
+            )
+        if not torch.isfinite(y).all():
+            raise ValueError("target rows y contain nan or inf")
+        return x, y
+    return x, check_labels(y, num_classes)
+
+
+def _module_step(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: FitConfig, K: int
+) -> Step:
+    """The minibatch step of :func:`fit`: one member, labels or target rows."""
+    hard = y if y.ndim == 1 else y.argmax(1)
+
+    def step(idx: torch.Tensor):
+        logits = model(x[idx[0]])
+        if logits.shape[-1] != K:
+            raise ValueError(f"the model outputs {logits.shape[-1]} logits, num_classes is {K}")
+        if y.ndim == 2:
+            loss = cross_entropy_from_targets(logits, y[idx[0]])
+        else:
+            loss = smoothed_cross_entropy(
+                logits, y[idx[0]], config.alpha, config.convention,
+                allow_negative=config.allow_negative, validate=False,
+            )  # fmt: skip
+        hits = (logits.detach().argmax(1) == hard[idx[0]]).sum()
+        return loss, loss.detach()[None], hits[None]
+
+    return step
+
+
+def fit(
+    model: nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor],
+    config: FitConfig,
+    *,
+    num_classes: int,
+    device: str | torch.device | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` in place on ``data = (x, y)`` held in memory; return its :class:`History`.
+
+    ``y`` holds integer labels ``[N]`` in ``[0, num_classes)`` (loss: the smoothed cross-entropy of
+    ``config``) or target rows ``[N, num_classes]`` (loss: cross-entropy against them; ``alpha`` must be
+    0). The model ends in eval mode on ``device`` (default: CUDA if available).
+    """
+    K = check_num_classes(num_classes)
+    x, y = _check_data(*data, K, config.alpha)
+    dev = torch.device(device) if device is not None else _store.default_device()
+    model.to(dev).train()
+    x, y = x.to(dev), y.to(dev)
+    n = x.shape[0]
+    step = _module_step(model, x, y, config, K)
+    with num_threads():
+        opt = make_optimizer(model.parameters(), config, dev)
+        state = LoopState(
+            model, opt, make_scheduler(opt, config, config.epochs * steps_per_epoch(n, config)),
+            [torch.Generator(device="cpu").manual_seed(config.seed)], [History()],
+        )  # fmt: skip
+        ckpt = Path(checkpoint) if checkpoint is not None else None
+        run_epochs(state, step, n, config, device=dev, checkpoint=ckpt, progress=progress)
+    model.eval()
+    return state.histories[0]
