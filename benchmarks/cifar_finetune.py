@@ -1,13 +1,16 @@
-"""Training throughput of lsutils.finetune against a tutorial-style loop, on the same device in one run.
+"""Training throughput of lsutils.finetune against a tutorial-style loop, on the same device in one
+run.
 
-Ours: uint8 data resident on the device, batched crop/flip/resize there, channels_last, bf16 autocast and a
-fused SGD on CUDA, optional torch.compile. Reference: torchvision's CIFAR10 dataset with PIL transforms
-(RandomCrop, RandomHorizontalFlip, Resize, ToTensor, Normalize) through a DataLoader, fp32, NCHW, plain SGD.
-Both train the same ResNet at the same input size and batch size. Also prints the model FLOP/s of our loop
-(FLOPs of one training step counted by torch.utils.flop_counter) as a fraction of the device's bf16 peak.
+Ours: uint8 data resident on the device, batched crop/flip/resize there, channels_last, bf16
+autocast and a fused SGD on CUDA, optional torch.compile. Reference: torchvision's CIFAR10 dataset
+with PIL transforms (RandomCrop, RandomHorizontalFlip, Resize, ToTensor, Normalize) through a
+DataLoader, fp32, NCHW, plain SGD. Both train the same ResNet at the same input size and batch size.
+Also prints the model FLOP/s of our loop (FLOPs of one training step counted by
+torch.utils.flop_counter) as a fraction of the device's bf16 peak.
 
     python benchmarks/cifar_finetune.py --size tiny            # CPU, 512 images, ResNet-18 at 32 px
-    python benchmarks/cifar_finetune.py --size full            # GPU, 50,000 images, ResNet-18 at 112 px
+    python benchmarks/cifar_finetune.py --size full            # GPU, 50,000 images, ResNet-18 at
+    112 px
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Wall time of every notebook, each executed on its own with an empty model cache (the worst case a reader
-meets), or with a shared cache (``--warm``, what ``make book`` sees after ``make test``).
+"""Wall time of every notebook, each executed on its own with an empty model cache (the worst case a
+reader meets), or with a shared cache (``--warm``, what ``make book`` sees after ``make test``).
 
-    .venv/bin/python benchmarks/notebook_times.py            # every notebook in book/, exercises/, solutions/
-    .venv/bin/python benchmarks/notebook_times.py book/principles/05_calibration.ipynb --warm
+    .venv/bin/python benchmarks/notebook_times.py            # every notebook in book/, exercises/,
+    solutions/ .venv/bin/python benchmarks/notebook_times.py book/principles/05_calibration.ipynb
+    --warm
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 - :func:`cache_dir`: ``$LSUTILS_CACHE``, or ``~/.cache/lsutils`` when that is unset or empty.
 - :func:`write_verified` / :func:`read_verified`: every cached file starts with a magic line and the
-  SHA-256 of its payload, and is written atomically (temporary file, then ``os.replace``). A file whose
-  bytes changed after it was written (a flipped bit inside a tensor, a truncated copy) fails the check on
-  load with :class:`CorruptFileError`, so callers retrain instead of silently using it.
-- :func:`save_torch` / :func:`load_torch`, :func:`save_json` / :func:`load_json`: the same for torch objects
-  (loaded with ``weights_only=True``) and JSON.
+  SHA-256 of its payload, and is written atomically (temporary file, then ``os.replace``). A file
+  whose bytes changed after it was written (a flipped bit inside a tensor, a truncated copy) fails
+  the check on load with :class:`CorruptFileError`, so callers retrain instead of silently using it.
+- :func:`save_torch` / :func:`load_torch`, :func:`save_json` / :func:`load_json`: the same for torch
+  objects (loaded with ``weights_only=True``) and JSON.
 - :func:`exclusive`: an inter-process lock beside a file, so that two processes that need the same
   result compute it once.
 - :func:`default_device`: CUDA when available, else the CPU.
@@ -79,7 +79,8 @@ def write_verified(path: str | os.PathLike, payload: bytes) -> None:
 
 
 def read_verified(path: str | os.PathLike) -> bytes:
-    """The payload of a file written by :func:`write_verified`; :class:`CorruptFileError` if it changed."""
+    """The payload of a file written by :func:`write_verified`; :class:`CorruptFileError` if it
+    changed."""
     data = Path(path).read_bytes()
     head = len(MAGIC) + _DIGEST_BYTES
     if not data.startswith(MAGIC) or len(data) < head:

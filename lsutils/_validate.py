@@ -31,7 +31,8 @@ NEGATIVE_HINT = "negative smoothing needs allow_negative=True (it then may lie i
 def _real_number(value: object) -> float | None:
     """``float(value)`` for a real number (Python, numpy or one-element tensor); None otherwise.
 
-    Booleans and strings are not numbers here: ``True`` or ``"0.1"`` as a hyperparameter is a mistake.
+    Booleans and strings are not numbers here: ``True`` or ``"0.1"`` as a hyperparameter is a
+    mistake.
     """
     if isinstance(value, (bool, str, bytes)) or getattr(value, "dtype", None) == torch.bool:
         return None
@@ -92,7 +93,8 @@ def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
 def check_alpha(
     alpha: float, *, allow_negative: bool = False, negative_hint: str = NEGATIVE_HINT
 ) -> float:
-    """``negative_hint`` explains a negative alpha; functions without ``allow_negative`` pass their own."""
+    """``negative_hint`` explains a negative alpha; functions without ``allow_negative`` pass their
+    own."""
     value = _real_number(alpha)
     if value is None:
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")

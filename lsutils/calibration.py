@@ -1,10 +1,11 @@
 """Calibration metrics and temperature scaling (Guo et al., 2017).
 
-A classifier is calibrated when, among the examples it predicts with confidence ``c``, a fraction ``c`` is
-right. The top-label expected calibration error (ECE) sorts examples into ``n_bins`` equal-width confidence
-bins ``((m-1)/M, m/M]`` and averages ``|accuracy - confidence|`` over bins weighted by their size; the maximum
-calibration error (MCE) takes the largest gap over non-empty bins. Temperature scaling divides the logits by
-one scalar ``T`` fitted on held-out negative log-likelihood; it changes confidences, never the prediction.
+A classifier is calibrated when, among the examples it predicts with confidence ``c``, a fraction
+``c`` is right. The top-label expected calibration error (ECE) sorts examples into ``n_bins``
+equal-width confidence bins ``((m-1)/M, m/M]`` and averages ``|accuracy - confidence|`` over bins
+weighted by their size; the maximum calibration error (MCE) takes the largest gap over non-empty
+bins. Temperature scaling divides the logits by one scalar ``T`` fitted on held-out negative
+log-likelihood; it changes confidences, never the prediction.
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ def _check_bins(n_bins: int) -> int:
 def reliability_data(
     probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
 ) -> dict[str, torch.Tensor]:
-    """Per-bin data of a reliability diagram (equal-width bins ``((m-1)/M, m/M]`` of top-label confidence).
+    """Per-bin data of a reliability diagram (equal-width bins ``((m-1)/M, m/M]`` of top-label
+    confidence).
 
-    Returns float64 tensors ``edges [M+1]``, ``confidence [M]`` and ``accuracy [M]`` (mean per bin, 0 where
-    empty), ``count [M]`` and ``weight [M]`` (fraction of examples per bin).
+    Returns float64 tensors ``edges [M+1]``, ``confidence [M]`` and ``accuracy [M]`` (mean per bin,
+    0 where empty), ``count [M]`` and ``weight [M]`` (fraction of examples per bin).
     """
     p, labels = _check_probs(probs, labels)
     n_bins = _check_bins(n_bins)
@@ -127,8 +129,9 @@ def fit_temperature(
 ) -> float:
     """The temperature ``T`` minimising the mean NLL of ``softmax(logits / T)`` on held-out data.
 
-    The NLL is convex in ``1/T``, so a golden-section search over ``log T`` in ``bounds`` finds the minimum
-    without tuning (to a relative precision ``tol``). A result at a bound means the optimum lies beyond it.
+    The NLL is convex in ``1/T``, so a golden-section search over ``log T`` in ``bounds`` finds the
+    minimum without tuning (to a relative precision ``tol``). A result at a bound means the optimum
+    lies beyond it.
     """
     z = torch.as_tensor(logits)
     if z.ndim != 2 or not z.is_floating_point():
@@ -168,7 +171,8 @@ def calibration_summary(
 ) -> dict[str, float]:
     """Accuracy, NLL (nats), ECE, MCE, Brier score and mean confidence of ``softmax(logits)``.
 
-    The NLL comes from ``log_softmax(logits)`` directly, so it is exact even where a probability underflows.
+    The NLL comes from ``log_softmax(logits)`` directly, so it is exact even where a probability
+    underflows.
     """
     z = torch.as_tensor(logits).double()
     probs = torch.softmax(z, dim=1)

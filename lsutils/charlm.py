@@ -1,8 +1,8 @@
 """A tiny character-level language model: an MLP on the previous ``context`` characters.
 
-The corpus is built from docstrings that ship with Python's standard library, so nothing is downloaded.
-Used to measure what label smoothing does to perplexity and next-character accuracy (Vaswani et al.,
-2017 report that it hurts perplexity but helps accuracy and BLEU).
+The corpus is built from docstrings that ship with Python's standard library, so nothing is
+downloaded. Used to measure what label smoothing does to perplexity and next-character accuracy
+(Vaswani et al., 2017 report that it hurts perplexity but helps accuracy and BLEU).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ CORPUS_MODULES = (
 
 
 def stdlib_corpus(modules: tuple[str, ...] = CORPUS_MODULES, max_chars: int | None = None) -> str:
-    """Module, class and function docstrings of some standard-library modules, joined (ASCII only)."""
+    """Module, class and function docstrings of some standard-library modules, joined (ASCII
+    only)."""
     parts: list[str] = []
     for name in modules:
         module = importlib.import_module(name)
@@ -98,7 +99,8 @@ def context_windows(ids: torch.Tensor, context: int) -> tuple[torch.Tensor, torc
 
 
 class CharMLP(torch.nn.Module):
-    """Embed each of the ``context`` previous characters, concatenate, one hidden layer, logits over the vocabulary."""
+    """Embed each of the ``context`` previous characters, concatenate, one hidden layer, logits over
+    the vocabulary."""
 
     def __init__(self, vocab_size: int, context: int, embed: int = 24, hidden: int = 256):
         super().__init__()
@@ -122,7 +124,8 @@ def train_char_mlp(
     seed: int = 0,
     **model_kwargs: int,
 ) -> CharMLP:
-    """Adam on minibatches of ``(x, y)`` with :func:`lsutils.smoothed_cross_entropy` (uniform ``alpha``)."""
+    """Adam on minibatches of ``(x, y)`` with :func:`lsutils.smoothed_cross_entropy` (uniform
+    ``alpha``)."""
     if not 0.0 <= alpha < 1.0:
         raise ValueError(f"alpha must lie in [0, 1), got {alpha}")
     torch.manual_seed(seed)
@@ -141,7 +144,8 @@ def train_char_mlp(
 def evaluate_char_model(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
 ) -> dict[str, float]:
-    """Validation NLL (nats per character, against the one-hot truth), perplexity ``exp(NLL)``, accuracy."""
+    """Validation NLL (nats per character, against the one-hot truth), perplexity ``exp(NLL)``,
+    accuracy."""
     with torch.no_grad():
         logits = model(x)
     nll = float(F.cross_entropy(logits, y))

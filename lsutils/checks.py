@@ -1,11 +1,11 @@
 """Auto-checkers for the Hands-On exercises: one per exercise, collected in :data:`REGISTRY`.
 
 ``check("1.3", answer)`` prints a success line when the answer is right. Otherwise it raises
-:class:`NotAttempted` (the answer is still the placeholder) or :class:`CheckFailed`, whose message says what
-looks off (convention, log base, sign, shape, reduction) without giving the answer away.
+:class:`NotAttempted` (the answer is still the placeholder) or :class:`CheckFailed`, whose message
+says what looks off (convention, log base, sign, shape, reduction) without giving the answer away.
 
-Every registered exercise also carries a reference answer and a few typical mistakes, so the tests can prove
-that each checker accepts the right answer and rejects the wrong ones.
+Every registered exercise also carries a reference answer and a few typical mistakes, so the tests
+can prove that each checker accepts the right answer and rejects the wrong ones.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ __all__ = ["CheckFailed", "NotAttempted", "Exercise", "REGISTRY", "check", "cali
 
 
 class NotAttempted(Exception):
-    """The answer is still the placeholder (``None`` or a function that raises ``NotImplementedError``)."""
+    """The answer is still the placeholder (``None`` or a function that raises
+    ``NotImplementedError``)."""
 
 
 class CheckFailed(AssertionError):
@@ -86,7 +87,8 @@ def _register(
     return wrap
 
 
-# ----------------------------------------------------------------------------------------------- helpers
+# -----------------------------------------------------------------------------------------------
+# helpers
 
 
 def _fail(message: str) -> None:
@@ -144,7 +146,8 @@ def _close(a: Any, b: Any, tol: float = 1e-6) -> bool:
 def _diagnose(
     value: Any, correct: Any, alternatives: dict[str, Any], tol: float = 1e-6, what: str = "value"
 ) -> str:
-    """Return "" when ``value`` matches ``correct``; else fail with the hint of the first matching mistake."""
+    """Return "" when ``value`` matches ``correct``; else fail with the hint of the first matching
+    mistake."""
     if _close(value, correct, tol):
         return ""
     for hint, alt in alternatives.items():
@@ -684,12 +687,14 @@ def _check_2_6(gap) -> str:
     return ""
 
 
-# ---------------------------------------------------------------------------- chapter 3: calibration
+# ---------------------------------------------------------------------------- chapter 3:
+# calibration
 
 
 def calibration_data(n: int = 2000, num_classes: int = 10, scale: float = 2.5, seed: int = 0):
-    """Synthetic ``(logits [n, K], labels [n])`` of an overconfident model: labels drawn from softmax(z),
-    logits reported as ``scale * z``, so temperature ``scale`` calibrates them exactly in expectation."""
+    """Synthetic ``(logits [n, K], labels [n])`` of an overconfident model: labels drawn from
+    softmax(z), logits reported as ``scale * z``, so temperature ``scale`` calibrates them exactly
+    in expectation."""
     g = _gen(seed)
     cls = torch.randint(0, num_classes, (n,), generator=g)
     zz = torch.randn(n, num_classes, generator=g) + 2.0 * F.one_hot(cls, num_classes)
@@ -958,7 +963,8 @@ def _check_3_6(pair) -> str:
     return "temperature scaling removes most of the calibration error"
 
 
-# --------------------------------------------------------------------------- chapter 4: applications
+# --------------------------------------------------------------------------- chapter 4:
+# applications
 
 
 @_register(

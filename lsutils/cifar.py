@@ -1,12 +1,13 @@
 """CIFAR-10 as uint8 tensors, an offline synthetic stand-in, and batched augmentation on the device.
 
-The real data is read with ``torchvision.datasets.CIFAR10`` (never downloaded unless asked). For machines
-without it, :func:`write_synthetic_cifar10` writes a *synthetic* set in the same on-disk format
-(``cifar-10-batches-py``), so the same loader reads it. A marker file ``SYNTHETIC`` in that folder lets
-:func:`data_source` tell the two apart: results from the synthetic set must never be called CIFAR-10 results.
+The real data is read with ``torchvision.datasets.CIFAR10`` (never downloaded unless asked). For
+machines without it, :func:`write_synthetic_cifar10` writes a *synthetic* set in the same on-disk
+format (``cifar-10-batches-py``), so the same loader reads it. A marker file ``SYNTHETIC`` in that
+folder lets :func:`data_source` tell the two apart: results from the synthetic set must never be
+called CIFAR-10 results.
 
-Augmentation (random crop with padding, horizontal flip, optional resize, normalisation) runs on whole
-batches of uint8 images where they live (GPU or CPU), drawing its randomness from an explicit
+Augmentation (random crop with padding, horizontal flip, optional resize, normalisation) runs on
+whole batches of uint8 images where they live (GPU or CPU), drawing its randomness from an explicit
 ``torch.Generator`` so that a checkpoint can save and restore it.
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ._store import atomic_write_bytes, cache_dir
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -56,19 +59,16 @@ _MARKER = "SYNTHETIC"
 _FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("LSUTILS_CACHE", Path.home() / ".cache" / "lsutils"))
-
-
 def default_cifar_root() -> Path:
     """Root holding real CIFAR-10: ``$LSUTILS_CIFAR_ROOT``, else ``$LSUTILS_CACHE/cifar10``."""
     env = os.environ.get("LSUTILS_CIFAR_ROOT")
-    return Path(env) if env else _cache_dir() / "cifar10"
+    return Path(env) if env else cache_dir() / "cifar10"
 
 
 def synthetic_cifar_root() -> Path:
-    """Root for the synthetic stand-in, kept apart from the real data: ``$LSUTILS_CACHE/cifar10-synthetic``."""
-    return _cache_dir() / "cifar10-synthetic"
+    """Root for the synthetic stand-in, kept apart from the real data:
+    ``$LSUTILS_CACHE/cifar10-synthetic``."""
+    return cache_dir() / "cifar10-synthetic"
 
 
 def cifar_available(root: str | os.PathLike | None = None) -> bool:
@@ -78,14 +78,16 @@ def cifar_available(root: str | os.PathLike | None = None) -> bool:
 
 
 def data_source(root: str | os.PathLike) -> str:
-    """``"cifar10"`` for the real data, ``"synthetic"`` for a set written by :func:`write_synthetic_cifar10`."""
+    """``"cifar10"`` for the real data, ``"synthetic"`` for a set written by
+    :func:`write_synthetic_cifar10`."""
     if not cifar_available(root):
         raise ValueError(f"no cifar-10-batches-py folder under {root}")
     return "synthetic" if (Path(root) / _FOLDER / _MARKER).exists() else "cifar10"
 
 
 def _synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Class-dependent colour and stripe pattern plus noise: learnable, but not trivially (noise, jitter)."""
+    """Class-dependent colour and stripe pattern plus noise: learnable, but not trivially (noise,
+    jitter)."""
     n = len(labels)
     hues = np.linspace(0, 2 * np.pi, 10, endpoint=False)
     colours = 0.5 + 0.35 * np.stack(
@@ -106,11 +108,13 @@ def _synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
 def write_synthetic_cifar10(
     root: str | os.PathLike | None = None, n_train: int = 5000, n_test: int = 1000, seed: int = 0
 ) -> Path:
-    """Write a SYNTHETIC set in CIFAR-10's python format under ``root/cifar-10-batches-py``; return ``root``.
+    """Write a SYNTHETIC set in CIFAR-10's python format under ``root/cifar-10-batches-py``; return
+    ``root``.
 
     Five training batches and one test batch of pickled dicts (``"data"``: uint8 ``[N, 3072]``,
-    ``"labels"``), and ``batches.meta`` with the ten class names (keys as the real Python-2 pickles read
-    with ``encoding="latin1"``, as torchvision does), so torchvision's CIFAR10 parser reads it. Each class has its own colour and stripe orientation, with noise: a model can learn it.
+    ``"labels"``), and ``batches.meta`` with the ten class names (keys as the real Python-2 pickles
+    read with ``encoding="latin1"``, as torchvision does), so torchvision's CIFAR10 parser reads it.
+    Each class has its own colour and stripe orientation, with noise: a model can learn it.
     """
     if n_train < 5 or n_train % 5 or n_test < 1:
         raise ValueError(
@@ -122,10 +126,7 @@ def write_synthetic_cifar10(
     rng = np.random.default_rng(seed)
 
     def dump(name: str, obj: dict) -> None:
-        tmp = folder / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh)
-        os.replace(tmp, folder / name)
+        atomic_write_bytes(folder / name, pickle.dumps(obj))
 
     (folder / _MARKER).write_text(
         "Synthetic stand-in for CIFAR-10 written by lsutils.cifar; not real data.\n"
@@ -160,8 +161,8 @@ def write_synthetic_cifar10(
 def synthetic_reader():
     """torchvision's ``CIFAR10`` with the md5 check relaxed, for folders marked SYNTHETIC only.
 
-    torchvision checks every file against the md5 of the real release, so the synthetic set can never be
-    read as the real one by accident; this subclass reads it with the same parsing code.
+    torchvision checks every file against the md5 of the real release, so the synthetic set can
+    never be read as the real one by accident; this subclass reads it with the same parsing code.
     """
     from torchvision.datasets import CIFAR10
 
@@ -181,8 +182,8 @@ def resolve_root(*, allow_synthetic: bool = True) -> tuple[Path, str]:
     """Where to read data from, and whether it is ``"cifar10"`` or ``"synthetic"``.
 
     Real CIFAR-10 under :func:`default_cifar_root` if it is there (downloaded first only when
-    ``LSUTILS_ALLOW_DOWNLOAD=1``); else, with ``allow_synthetic``, the synthetic stand-in (written once
-    under :func:`synthetic_cifar_root`); else ``FileNotFoundError``.
+    ``LSUTILS_ALLOW_DOWNLOAD=1``); else, with ``allow_synthetic``, the synthetic stand-in (written
+    once under :func:`synthetic_cifar_root`); else ``FileNotFoundError``.
     """
     root = default_cifar_root()
     if not cifar_available(root) and os.environ.get("LSUTILS_ALLOW_DOWNLOAD", "") == "1":
@@ -204,9 +205,11 @@ def resolve_root(*, allow_synthetic: bool = True) -> tuple[Path, str]:
 def load_cifar10(
     root: str | os.PathLike | None = None, split: str = "train", *, download: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images as uint8 ``[N, 3, 32, 32]`` and labels as int64 ``[N]``, read by torchvision's CIFAR10.
+    """Images as uint8 ``[N, 3, 32, 32]`` and labels as int64 ``[N]``, read by torchvision's
+    CIFAR10.
 
-    Real data are md5-checked by torchvision; a folder marked SYNTHETIC is read by :func:`synthetic_reader`.
+    Real data are md5-checked by torchvision; a folder marked SYNTHETIC is read by
+    :func:`synthetic_reader`.
     """
     from torchvision.datasets import CIFAR10
 
@@ -223,7 +226,8 @@ def load_cifar10(
 def augment_batch(
     x: torch.Tensor, generator: torch.Generator, *, pad: int = 4, flip: bool = True
 ) -> torch.Tensor:
-    """Random crop (zero padding ``pad``) and horizontal flip of a uint8 batch ``[B, C, H, W]``, vectorised.
+    """Random crop (zero padding ``pad``) and horizontal flip of a uint8 batch ``[B, C, H, W]``,
+    vectorised.
 
     The random numbers come from ``generator``, which must live on ``x``'s device.
     """
@@ -250,8 +254,8 @@ def augment_batch(
 def _normalisation(
     mean: tuple[float, ...], std: tuple[float, ...], device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and std as ``[1, C, 1, 1]`` tensors, made once per device: a host-to-device copy per batch would
-    synchronise the GPU stream every step."""
+    """Mean and std as ``[1, C, 1, 1]`` tensors, made once per device: a host-to-device copy per
+    batch would synchronise the GPU stream every step."""
     return (
         torch.tensor(mean, device=device).view(1, -1, 1, 1),
         torch.tensor(std, device=device).view(1, -1, 1, 1),
@@ -266,7 +270,8 @@ def prepare_batch(
     std: tuple[float, ...] = IMAGENET_STD,
     channels_last: bool = True,
 ) -> torch.Tensor:
-    """uint8 ``[B, 3, H, W]`` to normalised float32, resized to ``size`` (bilinear) if given, channels_last."""
+    """uint8 ``[B, 3, H, W]`` to normalised float32, resized to ``size`` (bilinear) if given,
+    channels_last."""
     xf = x.float().div_(255)
     if size is not None and size != x.shape[-1]:
         xf = F.interpolate(

@@ -1,15 +1,17 @@
-"""Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017), loaded through torchvision from local files when possible.
+"""Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017), loaded through torchvision from local files when
+possible.
 
 Sources, in order:
 
-1. ``root`` (argument) or the environment variable ``LSUTILS_DATA``: a directory in torchvision's layout
-   (``<root>/FashionMNIST/raw/*-ubyte``) or a flat directory of ``*-ubyte.gz`` files;
+1. ``root`` (argument) or the environment variable ``LSUTILS_DATA``: a directory in torchvision's
+   layout (``<root>/FashionMNIST/raw/*-ubyte``) or a flat directory of ``*-ubyte.gz`` files;
 2. Debian's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist/*-ubyte.gz``);
 3. torchvision's download into the cache (needs network access).
 
-Debian recompressed the ``.gz`` files, so their MD5s differ from torchvision's list; the decompressed files are
-the originals. Gzipped sources are therefore decompressed into torchvision's ``FashionMNIST/raw/`` layout under
-the cache (``$LSUTILS_CACHE/data``, default ``~/.cache/lsutils/data``) and the decompressed MD5s are checked.
+Debian recompressed the ``.gz`` files, so their MD5s differ from torchvision's list; the
+decompressed files are the originals. Gzipped sources are therefore decompressed into torchvision's
+``FashionMNIST/raw/`` layout under the cache (``$LSUTILS_CACHE/data``, default
+``~/.cache/lsutils/data``) and the decompressed MD5s are checked.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import functools
 import gzip
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from ._store import atomic_write_bytes, cache_dir
 
 __all__ = [
     "FASHION_CLASSES",
@@ -29,7 +32,6 @@ __all__ = [
     "FASHION_STD",
     "DEBIAN_DIR",
     "FASHION_MD5",
-    "cache_dir",
     "load_fashion_mnist",
     "fashion_tensors",
     "symmetric_label_noise",
@@ -68,11 +70,6 @@ _MISSING = (
 )
 
 
-def cache_dir() -> Path:
-    """The lsutils cache root: ``$LSUTILS_CACHE`` or ``~/.cache/lsutils``."""
-    return Path(os.environ.get("LSUTILS_CACHE") or Path.home() / ".cache" / "lsutils")
-
-
 def _md5(path: Path) -> str:
     h = hashlib.md5()
     with open(path, "rb") as f:
@@ -91,7 +88,8 @@ def _has_gz(src: Path) -> bool:
 
 
 def _decompress_verified(src: Path) -> Path:
-    """Decompress ``src/*-ubyte.gz`` into ``<cache>/data/<key>/FashionMNIST/raw`` and check the MD5s."""
+    """Decompress ``src/*-ubyte.gz`` into ``<cache>/data/<key>/FashionMNIST/raw`` and check the
+    MD5s."""
     key = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
     root = cache_dir() / "data" / f"fashion-mnist-{key}"
     raw = root / "FashionMNIST" / "raw"
@@ -102,21 +100,16 @@ def _decompress_verified(src: Path) -> Path:
         target = raw / name
         if target.is_file():
             continue
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out, gzip.open(src / f"{name}.gz", "rb") as inp:
-                for chunk in iter(lambda: inp.read(1 << 20), b""):
-                    out.write(chunk)
-            got = _md5(Path(tmp))
-            if got != expected:
-                raise ValueError(
-                    f"MD5 mismatch for {src / (name + '.gz')} (decompressed): expected {expected}, got {got}; "
-                    "the file is corrupt or not Fashion-MNIST. Reinstall `dataset-fashion-mnist` or remove it."
-                )
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with gzip.open(src / f"{name}.gz", "rb") as inp:
+            data = inp.read()
+        got = hashlib.md5(data).hexdigest()
+        if got != expected:
+            raise ValueError(
+                f"MD5 mismatch for {src / (name + '.gz')} (decompressed): expected {expected}, "
+                f"got {got}; the file is corrupt or not Fashion-MNIST. Reinstall "
+                "`dataset-fashion-mnist` or remove it."
+            )
+        atomic_write_bytes(target, data)
     return root
 
 
@@ -152,7 +145,8 @@ def _resolve_root(root: str | os.PathLike | None) -> Path:
 def load_fashion_mnist(
     split: str = "train", root: str | os.PathLike | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fashion-MNIST images ``uint8 [N, 28, 28]`` and labels ``int64 [N]`` (60,000 train / 10,000 test)."""
+    """Fashion-MNIST images ``uint8 [N, 28, 28]`` and labels ``int64 [N]`` (60,000 train / 10,000
+    test)."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     import torchvision
@@ -170,7 +164,8 @@ def _fashion_tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fashion_tensors(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalised images ``float32 [N, 1, 28, 28]`` and labels ``int64 [N]``, cached in this process.
+    """Normalised images ``float32 [N, 1, 28, 28]`` and labels ``int64 [N]``, cached in this
+    process.
 
     The returned tensors are shared between calls: do not modify them in place.
     """
@@ -182,10 +177,11 @@ def fashion_tensors(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 def symmetric_label_noise(
     labels: torch.Tensor, rate: float, num_classes: int, seed: int = 0
 ) -> torch.Tensor:
-    """Copy of ``labels`` with ``round(rate * N)`` of them (chosen at random) flipped to a different class.
+    """Copy of ``labels`` with ``round(rate * N)`` of them (chosen at random) flipped to a different
+    class.
 
-    The new class is uniform over the ``num_classes - 1`` wrong classes, so exactly a fraction ``rate`` of the
-    labels is wrong. Deterministic given ``seed``.
+    The new class is uniform over the ``num_classes - 1`` wrong classes, so exactly a fraction
+    ``rate`` of the labels is wrong. Deterministic given ``seed``.
     """
     if not 0.0 <= float(rate) <= 1.0:
         raise ValueError(f"rate must be in [0, 1], got {rate!r}")

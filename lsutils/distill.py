@@ -41,9 +41,11 @@ def distillation_loss(
     labels: torch.Tensor | None = None,
     hard_weight: float = 0.0,
 ) -> torch.Tensor:
-    """Hinton's loss: T^2 * KL(p_T(teacher) || p_T(student)), plus hard_weight * CE on labels if given.
+    """Hinton's loss: T^2 * KL(p_T(teacher) || p_T(student)), plus hard_weight * CE on labels if
+    given.
 
-    The T^2 factor keeps the soft term's gradients on the same scale as the hard term's when T changes.
+    The T^2 factor keeps the soft term's gradients on the same scale as the hard term's when T
+    changes.
     """
     check_logits(student_logits)
     check_logits(teacher_logits)
@@ -77,15 +79,15 @@ def wrong_class_probs(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
 
 
 def wrong_class_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of the renormalised wrong-class distribution of each row; log(K-1) means uniform,
-    i.e. no information about which wrong classes look alike."""
+    """Entropy (nats) of the renormalised wrong-class distribution of each row; log(K-1) means
+    uniform, i.e. no information about which wrong classes look alike."""
     w = wrong_class_probs(probs, labels)
     return -(w * torch.log(w.clamp_min(1e-300))).sum(dim=1)
 
 
 def class_similarity_from_probs(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """[K, K] matrix: row c is the mean probability the model gives each class on examples of class c,
-    symmetrised, with the diagonal set to zero (only between-class structure is kept)."""
+    """[K, K] matrix: row c is the mean probability the model gives each class on examples of class
+    c, symmetrised, with the diagonal set to zero (only between-class structure is kept)."""
     check_logits(probs)
     labels = check_labels(labels, probs.shape[1])
     k = probs.shape[1]

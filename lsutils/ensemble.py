@@ -1,12 +1,12 @@
 """Train several small models at once as one vectorised ensemble: cheap seeds.
 
-Comparing two settings honestly needs several training seeds, and on a CPU several seeds of a small MLP
-cost little more than one when they run together: :class:`StackedMLP` holds S MLPs of the same shape as
-stacked weight tensors and evaluates all of them with batched matrix products. Each member keeps the
-initialisation and the data order that a run on its own would use (its own seed), its own labels and its
-own smoothing strength, so member ``s`` of :func:`fit_ensemble` equals :func:`lsutils.loop.fit` with
-``configs[s]`` up to floating-point rounding. Models other than :class:`lsutils.models.MLP` are trained
-one after the other with :func:`lsutils.loop.fit`.
+Comparing two settings honestly needs several training seeds, and on a CPU several seeds of a small
+MLP cost little more than one when they run together: :class:`StackedMLP` holds S MLPs of the same
+shape as stacked weight tensors and evaluates all of them with batched matrix products. Each member
+keeps the initialisation and the data order that a run on its own would use (its own seed), its own
+labels and its own smoothing strength, so member ``s`` of :func:`fit_ensemble` equals
+:func:`lsutils.loop.fit` with ``configs[s]`` up to floating-point rounding. Models other than
+:class:`lsutils.models.MLP` are trained one after the other with :func:`lsutils.loop.fit`.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ MEMBER_FIELDS = ("seed", "alpha", "convention", "allow_negative")
 
 
 class StackedMLP(nn.Module):
-    """S one-hidden-layer MLPs of the same shape, evaluated together: input ``[S, B, ...]`` to ``[S, B, K]``.
+    """S one-hidden-layer MLPs of the same shape, evaluated together: input ``[S, B, ...]`` to ``[S,
+    B, K]``.
 
-    Weights are stored transposed and stacked (``w1 [S, D, H]``, ``w2 [S, H, K]``) so that a forward pass
-    is two ``baddbmm`` calls.
+    Weights are stored transposed and stacked (``w1 [S, D, H]``, ``w2 [S, H, K]``) so that a forward
+    pass is two ``baddbmm`` calls.
     """
 
     def __init__(self, models: Sequence[MLP]) -> None:
@@ -98,7 +99,8 @@ def _member_labels(ys: Sequence[torch.Tensor] | torch.Tensor, n: int, K: int) ->
 
 
 def _stacked_step(net: StackedMLP, x: torch.Tensor, y: torch.Tensor, a: torch.Tensor):
-    """Per member: ``(1 - a) * nll + a * mean_k(-log q_k)``, the smoothed loss in the uniform form."""
+    """Per member: ``(1 - a) * nll + a * mean_k(-log q_k)``, the smoothed loss in the uniform
+    form."""
 
     def step(idx: torch.Tensor):
         S, B = idx.shape
@@ -124,11 +126,12 @@ def fit_ensemble(
     device: str | torch.device | None = None,
     progress: bool = True,
 ) -> list[History]:
-    """Train ``models[s]`` in place on ``(x, ys[s])`` with ``configs[s]``; return one History per member.
+    """Train ``models[s]`` in place on ``(x, ys[s])`` with ``configs[s]``; return one History per
+    member.
 
     The configs may differ only in :data:`MEMBER_FIELDS` (seed, smoothing); all members see the same
-    inputs ``x`` in their own seeded order. MLPs train together as a :class:`StackedMLP`; other models
-    are trained one after the other with :func:`lsutils.loop.fit`.
+    inputs ``x`` in their own seeded order. MLPs train together as a :class:`StackedMLP`; other
+    models are trained one after the other with :func:`lsutils.loop.fit`.
     """
     base = _shared(configs)
     K = check_num_classes(num_classes)

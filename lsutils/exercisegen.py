@@ -1,14 +1,16 @@
-"""Generate the exercise notebooks and the Hands-On book pages from the solution notebooks (single source).
+"""Generate the exercise notebooks and the Hands-On book pages from the solution notebooks (single
+source).
 
 Usage: ``python -m lsutils.exercisegen SOLUTIONS_DIR EXERCISES_DIR [--book BOOK_DIR] [--check]``.
 
-A solutions notebook is a sequence of exercises. Each starts with a markdown cell headed
-``## Exercise 1.2: Title``; the code cells after it (up to the next markdown cell) belong to it. Solution code
-sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines; in the exercise notebook the region becomes
-``raise NotImplementedError("Exercise 1.2")`` at the marker's indentation. The cell calling
-``checks.check("1.2", ...)`` and every cell whose region is at top level are tagged ``raises-exception``, so the
-unsolved notebook runs under nbval. The book pages (one per notebook plus an index) show every exercise with
-its solution in a dropdown. ``--check`` writes nothing and exits 1 when any generated file has drifted.
+A solutions notebook is a sequence of exercises. Each starts with a markdown cell headed ``##
+Exercise 1.2: Title``; the code cells after it (up to the next markdown cell) belong to it. Solution
+code sits between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines; in the exercise notebook the
+region becomes ``raise NotImplementedError("Exercise 1.2")`` at the marker's indentation. The cell
+calling ``checks.check("1.2", ...)`` and every cell whose region is at top level are tagged
+``raises-exception``, so the unsolved notebook runs under nbval. The book pages (one per notebook
+plus an index) show every exercise with its solution in a dropdown. ``--check`` writes nothing and
+exits 1 when any generated file has drifted.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class ExerciseBlock:
 
 
 def strip_solutions(source: str, exercise_id: str) -> tuple[str, bool]:
-    """Replace every solution region by a ``raise NotImplementedError``; return (new source, top-level?)."""
+    """Replace every solution region by a ``raise NotImplementedError``; return (new source,
+    top-level?)."""
     out, inside, top_level, found = [], False, False, False
     for line in source.splitlines():
         marker = line.strip()
@@ -94,7 +97,8 @@ def _title_and_intro(nb) -> tuple[str, str]:
 
 
 def parse_notebook(nb) -> list[ExerciseBlock]:
-    """The exercises of a solutions notebook, validated (one check cell per exercise, matching ids)."""
+    """The exercises of a solutions notebook, validated (one check cell per exercise, matching
+    ids)."""
     blocks: list[ExerciseBlock] = []
     current: ExerciseBlock | None = None
     for cell in nb.cells:
@@ -137,7 +141,8 @@ def _exercise_of_cells(nb) -> list[str | None]:
 
 
 def exercise_notebook(nb):
-    """The exercise version of a solutions notebook: regions stripped, cells tagged, outputs cleared."""
+    """The exercise version of a solutions notebook: regions stripped, cells tagged, outputs
+    cleared."""
     parse_notebook(nb)  # validates
     out = copy.deepcopy(nb)
     out.cells[0].source = out.cells[0].source.rstrip() + "\n\n" + HOW_TO
@@ -173,7 +178,8 @@ def _fence(code: str) -> str:
 
 
 def book_page(nb, stem: str) -> str:
-    """MyST page for one notebook: every exercise with its solution in a dropdown, and download links."""
+    """MyST page for one notebook: every exercise with its solution in a dropdown, and download
+    links."""
     title, intro = _title_and_intro(nb)
     blocks = parse_notebook(nb)
     gh = f"{REPO_URL}/blob/main/exercises/{stem}.ipynb"

@@ -1,7 +1,7 @@
 """Per-class effects: who gains and who loses when a training choice (such as smoothing) changes.
 
-Averages hide that a change can help some classes and hurt others. These functions split accuracy and
-calibration error by true class, and compare two models class by class.
+Averages hide that a change can help some classes and hurt others. These functions split accuracy
+and calibration error by true class, and compare two models class by class.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ def _ece(confidence: torch.Tensor, correct: torch.Tensor, n_bins: int) -> float:
 
 
 def per_class_ece(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> torch.Tensor:
-    """Expected calibration error (max-probability confidence, equal-width bins) within each true class: [K].
+    """Expected calibration error (max-probability confidence, equal-width bins) within each true
+    class: [K].
 
-    Within a class, ECE measures how far the confidence is from the accuracy the model reaches there.
+    Within a class, ECE measures how far the confidence is from the accuracy the model reaches
+    there.
     """
     check_logits(probs)
     k = probs.shape[1]

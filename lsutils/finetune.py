@@ -1,22 +1,21 @@
 """Fine-tune a torchvision ResNet on CIFAR-10-format data with label smoothing, fast and resumable.
 
-The data stay on the device as uint8 tensors; each batch is cropped, flipped, resized and normalised there
-(:mod:`lsutils.cifar`), with no DataLoader. On CUDA the model runs channels_last under bf16 autocast with
-a fused SGD and optionally ``torch.compile``; on a CPU the same code runs in float32. A checkpoint is written
-atomically after every epoch (model, optimizer, scheduler, all RNG states, history), so a run interrupted
-at any point resumes with no lost epoch and ends bit-identical to an uninterrupted one (on the same device).
+The epochs, history, checkpoints and optimiser come from the shared loop (:mod:`lsutils.loop`); what
+is specific to a GPU lives here. The data stay on the device as uint8 tensors; each batch is
+cropped, flipped, resized and normalised there (:mod:`lsutils.cifar`), with no DataLoader. The
+configuration chooses bf16 autocast, ``channels_last`` and ``torch.compile``; all three also run on
+a CPU (the tests use them there). A verified checkpoint is written atomically after every epoch, so
+a run interrupted at any point resumes with no lost epoch and ends bit-identical to an uninterrupted
+one on the same device.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import math
 import os
 import platform
 import subprocess
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,22 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .cifar import augment_batch, data_source, load_cifar10, prepare_batch
+from . import _store
+from ._validate import check_int, check_labels, check_num_classes
+from .cifar import CIFAR10_CLASSES, augment_batch, data_source, load_cifar10, prepare_batch
 from .floor import loss_floor, optimal_logit_gap
+from .loop import (
+    FitConfig,
+    History,
+    LoopState,
+    Step,
+    make_optimizer,
+    make_scheduler,
+    run_epochs,
+    seeded_init,
+    steps_per_epoch,
+)
 from .losses import smoothed_cross_entropy
-from .progress import progress_bar
 
 __all__ = [
     "FinetuneConfig",
@@ -42,28 +53,44 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class FinetuneConfig:
-    """Everything that determines a fine-tuning run (and its cache key)."""
+class FinetuneConfig(FitConfig):
+    """A fine-tuning run: the loop's hyperparameters (SGD with Nesterov momentum, warm-up then
+    cosine, incomplete last batch dropped) plus the model, its input size and the speed settings.
 
-    alpha: float = 0.0
-    model: str = "resnet18"
-    pretrained: bool = True
-    image_size: int = 32
+    ``pad`` is the zero padding of the random crop. ``bf16`` runs the forward pass under bfloat16
+    autocast (the loss stays float32), ``channels_last`` stores activations NHWC, ``compile`` wraps
+    the model in ``torch.compile``. They change the arithmetic, so they are part of the
+    configuration.
+    """
+
     epochs: int = 3
     batch_size: int = 128
     lr: float = 0.05
-    momentum: float = 0.9
+    optimizer: str = "sgd"
     weight_decay: float = 5e-4
     warmup_frac: float = 0.1
+    drop_last: bool = True
+    model: str = "resnet18"
+    pretrained: bool = True
+    image_size: int = 32
     pad: int = 4
-    seed: int = 0
+    bf16: bool = False
+    channels_last: bool = True
     compile: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.alpha < 1.0:
-            raise ValueError(f"alpha must be in [0, 1), got {self.alpha}")
-        if self.epochs < 1 or self.batch_size < 1 or self.image_size < 8:
-            raise ValueError("epochs and batch_size must be positive and image_size at least 8")
+        super().__post_init__()
+        if self.alpha < 0 or self.alpha >= 1:
+            raise ValueError(f"alpha must be in [0, 1) for fine-tuning, got {self.alpha}")
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError(
+                f"model must be a torchvision model name or 'tiny', got {self.model!r}"
+            )
+        object.__setattr__(self, "image_size", check_int(self.image_size, "image_size", 8))
+        object.__setattr__(self, "pad", check_int(self.pad, "pad", 0))
+        for name in ("pretrained", "bf16", "channels_last", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
 
 class TinyNet(nn.Module):
@@ -89,7 +116,8 @@ class TinyNet(nn.Module):
 
 
 def _cached_weights(name: str):
-    """The torchvision weights enum for ``name`` if its file is in the torch hub cache (or downloads are allowed)."""
+    """The torchvision weights enum for ``name`` if its file is in the torch hub cache (or downloads
+    are allowed)."""
     from torchvision.models import get_model_weights
 
     weights = get_model_weights(name).DEFAULT
@@ -101,11 +129,12 @@ def _cached_weights(name: str):
 def build_model(
     name: str = "resnet18", num_classes: int = 10, pretrained: bool = True
 ) -> tuple[nn.Module, str]:
-    """A torchvision model with a fresh ``num_classes`` head, and a description of its starting weights.
+    """A torchvision model with a fresh ``num_classes`` head, and a description of its starting
+    weights.
 
     ``pretrained=True`` loads the torchvision ``DEFAULT`` weights when they are cached locally (or
-    ``LSUTILS_ALLOW_DOWNLOAD=1``); otherwise the model starts from random init and the description says so.
-    ``name="tiny"`` gives :class:`TinyNet` (random init), for tests.
+    ``LSUTILS_ALLOW_DOWNLOAD=1``); otherwise the model starts from random init and the description
+    says so. ``name="tiny"`` gives :class:`TinyNet` (random init), for tests.
     """
     if name == "tiny":
         return TinyNet(num_classes), "random init (TinyNet)"
@@ -126,18 +155,28 @@ def build_model(
     return model, f"random init ({why})"
 
 
-def _lr_factor(step: int, total: int, warmup_frac: float) -> float:
-    warm = max(1, int(total * warmup_frac))
-    if step < warm:
-        return (step + 1) / warm
-    return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+def _check_images(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError("x must be uint8 images [N, 3, H, W]")
+    y = check_labels(y, num_classes)
+    if len(x) != len(y):
+        raise ValueError(f"need one label per image, got {len(x)} images and {len(y)} labels")
+    return y
 
 
-def _atomic_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+def _finetune_step(run, x, y, gen, config: FinetuneConfig, K: int) -> Step:
+    """Augment on the device, forward (bf16 autocast if configured), smoothed loss in float32."""
+
+    def step(idx: torch.Tensor):
+        xb = augment_batch(x[idx[0]], gen, pad=config.pad)
+        xb = prepare_batch(xb, size=config.image_size, channels_last=config.channels_last)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=config.bf16):
+            logits = run(xb)
+        loss = smoothed_cross_entropy(logits.float(), y[idx[0]], config.alpha, validate=False)
+        hits = (logits.detach().argmax(1) == y[idx[0]]).sum()
+        return loss, loss.detach()[None], hits[None]
+
+    return step
 
 
 def train(
@@ -145,109 +184,38 @@ def train(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
+    num_classes: int = 10,
     device: str | torch.device | None = None,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
-    on_epoch_end: Callable[[int, dict], None] | None = None,
-) -> tuple[nn.Module, dict]:
-    """Fine-tune on uint8 images ``x`` ``[N, 3, 32, 32]`` and labels ``y``; return ``(model, history)``.
+    on_epoch_end: Callable[[int, LoopState], None] | None = None,
+) -> tuple[nn.Module, History]:
+    """Fine-tune on uint8 images ``x [N, 3, H, W]`` and labels ``y``; return ``(model, history)``.
 
-    With ``checkpoint`` set, state is saved there after every epoch and a run finds and resumes it.
-    ``on_epoch_end(epoch, history)`` is called after the checkpoint is written (it may raise to stop).
+    With ``checkpoint`` set, the run resumes from there and saves there after every epoch (model,
+    optimiser, schedule, the augmentation RNG, history): an interrupted run ends exactly where an
+    uninterrupted one would on the same device. ``on_epoch_end(epoch, state)`` runs after the save.
     """
-    if x.dtype != torch.uint8 or x.dim() != 4 or len(x) != len(y):
-        raise ValueError("x must be uint8 [N, C, H, W] with one label per image")
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    cuda = device.type == "cuda"
-    steps = len(x) // config.batch_size
-    if steps < 1:
-        raise ValueError(f"need at least batch_size={config.batch_size} images, got {len(x)}")
-    total = steps * config.epochs
-
-    torch.manual_seed(config.seed)
-    model, weights = build_model(config.model, 10, config.pretrained)
-    model = model.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.SGD(
-        model.parameters(),
-        lr=config.lr,
-        momentum=config.momentum,
-        nesterov=True,
-        weight_decay=config.weight_decay,
-        **({"fused": True} if cuda else {}),
-    )
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: _lr_factor(s, total, config.warmup_frac)
-    )
-    gen = torch.Generator(device=device).manual_seed(config.seed)
-    history = {"train_loss": [], "lr": [], "epoch_seconds": [], "weights": weights}
-    start = 0
-
-    ckpt = Path(checkpoint) if checkpoint is not None else None
-    if ckpt is not None and ckpt.is_file():
-        state = torch.load(
-            ckpt, map_location="cpu", weights_only=False
-        )  # RNG states must stay on the CPU
-        if state["config"] != dataclasses.asdict(config):
-            raise ValueError(
-                f"checkpoint {ckpt} was written for another config; delete it or change the path"
-            )
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        gen.set_state(state["aug_rng"])
-        torch.set_rng_state(state["cpu_rng"])
-        if cuda and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        history, start = state["history"], state["epoch"]
-
+    K = check_num_classes(num_classes)
+    y = _check_images(x, y, K)
+    dev = torch.device(device) if device is not None else _store.default_device()
+    model = seeded_init(lambda: build_model(config.model, K, config.pretrained)[0], config.seed)
+    fmt = torch.channels_last if config.channels_last else torch.contiguous_format
+    model = model.to(dev, memory_format=fmt).train()
+    xd, yd = x.to(dev), y.to(dev)
+    opt = make_optimizer(model.parameters(), config, dev)
+    total = config.epochs * steps_per_epoch(len(xd), config)
+    gen = torch.Generator(device=dev).manual_seed(config.seed)  # data order and augmentation
+    state = LoopState(model, opt, make_scheduler(opt, config, total), [gen], [History()])
     run = torch.compile(model) if config.compile else model
-    xd, yd = x.to(device), y.to(device)
-    bar = progress_bar(
-        range(start, config.epochs),
-        desc=f"alpha={config.alpha}",
-        enabled=progress,
-        initial=start,
-        total=config.epochs,
-    )
-    for epoch in bar:
-        model.train()
-        t0 = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        perm = torch.randperm(len(xd), generator=gen, device=device)
-        for i in range(steps):
-            idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
-            xb = prepare_batch(augment_batch(xd[idx], gen, pad=config.pad), size=config.image_size)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-                logits = run(xb)
-            loss = smoothed_cross_entropy(logits.float(), yd[idx], config.alpha, validate=False)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach()
-        history["train_loss"].append(loss_sum.item() / steps)
-        history["lr"].append(opt.param_groups[0]["lr"])
-        history["epoch_seconds"].append(time.perf_counter() - t0)
-        bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
-        if ckpt is not None:
-            _atomic_save(
-                {
-                    "config": dataclasses.asdict(config),
-                    "epoch": epoch + 1,
-                    "history": history,
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(),
-                    "aug_rng": gen.get_state(),
-                    "cpu_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state_all() if cuda else None,
-                },
-                ckpt,
-            )
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
-    bar.close()
-    return model, history
+    step = _finetune_step(run, xd, yd, gen, config, K)
+    key = {**config.canonical(), "num_classes": K}
+    path = Path(checkpoint) if checkpoint is not None else None
+    run_epochs(
+        state, step, len(xd), config, device=dev, checkpoint=path, config_key=key,
+        progress=progress, desc=f"alpha={config.alpha}", on_epoch_end=on_epoch_end,
+    )  # fmt: skip
+    return model.eval(), state.histories[0]
 
 
 @torch.inference_mode()
@@ -258,14 +226,18 @@ def evaluate(
     image_size: int = 32,
     batch_size: int = 1024,
     device: str | torch.device | None = None,
+    bf16: bool = False,
+    channels_last: bool = True,
 ) -> torch.Tensor:
     """Logits (float32, on the CPU) for uint8 images ``x``, without augmentation."""
     device = torch.device(device or next(model.parameters()).device)
     model.eval()
     out = []
-    for i in range(0, len(x), batch_size):
-        xb = prepare_batch(x[i : i + batch_size].to(device), size=image_size)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+    for i in range(0, len(x), check_int(batch_size, "batch_size", 1)):
+        xb = prepare_batch(
+            x[i : i + batch_size].to(device), size=image_size, channels_last=channels_last
+        )
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             out.append(model(xb).float().cpu())
     return torch.cat(out)
 
@@ -273,13 +245,15 @@ def evaluate(
 def evaluation_metrics(
     logits: torch.Tensor, labels: torch.Tensor, alpha: float, n_bins: int = 15
 ) -> dict:
-    """Accuracy, NLL (nats), ECE, mean confidence, and the mean logit gap against its optimum under ``alpha``.
+    """Accuracy, NLL (nats), ECE, mean confidence, and the mean logit gap against its optimum under
+    ``alpha``.
 
-    The logit gap of an example is its true-class logit minus the mean of the other logits; at the loss
-    floor every gap equals :func:`lsutils.optimal_logit_gap` (``None`` for ``alpha = 0``, where it is infinite).
+    The logit gap of an example is its true-class logit minus the mean of the other logits; at the
+    loss floor every gap equals :func:`lsutils.optimal_logit_gap` (``None`` for ``alpha = 0``, where
+    it is infinite).
     """
     from .calibration import calibration_summary
-    from .plots import logit_gaps
+    from .representations import logit_gaps
 
     summary = calibration_summary(logits, labels, n_bins=n_bins)
     K = logits.shape[1]
@@ -309,7 +283,8 @@ def _git_commit() -> str:
 
 
 def provenance(device: str | torch.device, **extra) -> dict:
-    """Where and with what a result was produced: device, versions, git commit, plus ``extra`` fields."""
+    """Where and with what a result was produced: device, versions, git commit, plus ``extra``
+    fields."""
     import torchvision
 
     device = torch.device(device)
@@ -339,6 +314,37 @@ class SweepResult:
     path: Path
 
 
+def _sweep_configs(
+    alphas, profile, model: str, pretrained: bool, seed: int
+) -> dict[float, FinetuneConfig]:
+    return {
+        float(a): FinetuneConfig(
+            alpha=float(a), model=model, pretrained=pretrained, image_size=profile.image_size,
+            epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr, seed=seed,
+            bf16=profile.bf16, compile=profile.compile,
+        )
+        for a in alphas
+    }  # fmt: skip
+
+
+def _load_sweep(out: Path) -> SweepResult | None:
+    try:
+        saved = _store.load_json(out / "results.json")
+        logits = _store.load_torch(out / "test_logits.pt")
+    except FileNotFoundError:
+        return None
+    except (_store.CorruptFileError, RuntimeError, EOFError, KeyError) as err:
+        import warnings
+
+        warnings.warn(
+            f"ignoring damaged sweep results in {out.name} ({err}); rerunning", stacklevel=3
+        )
+        return None
+    runs = {float(a): r for a, r in saved["runs"].items()}
+    curves = {float(a): t for a, t in logits["logits"].items()}
+    return SweepResult(runs, curves, logits["labels"], saved["provenance"], out)
+
+
 def run_sweep(
     alphas: Sequence[float],
     profile,
@@ -351,91 +357,52 @@ def run_sweep(
     cache: bool = True,
     progress: bool = True,
 ) -> SweepResult:
-    """Fine-tune once per alpha at the scale of ``profile`` on the data under ``root``; evaluate on the test split.
+    """Fine-tune once per alpha at the scale of ``profile`` on the data under ``root``; evaluate on
+    the test split.
 
-    Results go to ``$LSUTILS_CACHE/cifar_finetune/<key>/`` (``results.json`` with provenance, test logits,
-    per-alpha checkpoints); with ``cache=True`` a finished sweep is loaded instead of rerun, and an
-    interrupted one resumes from its checkpoints.
+    Results go to ``$LSUTILS_CACHE/cifar_finetune/<key>/`` (verified files: ``results.json`` with
+    provenance, the test logits, per-alpha checkpoints); with ``cache=True`` a finished sweep is
+    loaded instead of rerun, and an interrupted one resumes from its checkpoints.
     """
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    source = data_source(root)
+    device = torch.device(device) if device is not None else _store.default_device()
     x, y = load_cifar10(root, "train")
     xt, yt = load_cifar10(root, "test")
-    x, y = x[: profile.train_size], y[: profile.train_size]
-    xt, yt = xt[: profile.test_size], yt[: profile.test_size]
-    configs = {
-        float(a): FinetuneConfig(
-            alpha=float(a),
-            model=model,
-            pretrained=pretrained,
-            image_size=profile.image_size,
-            epochs=profile.epochs,
-            batch_size=profile.batch_size,
-            lr=profile.lr,
-            seed=seed,
-            compile=profile.compile and device.type == "cuda",
-        )
-        for a in alphas
-    }
-    _, weights = (
-        build_model(model, 10, pretrained) if model != "tiny" else (None, "random init (TinyNet)")
+    x, y, xt, yt = (
+        x[: profile.train_size],
+        y[: profile.train_size],
+        xt[: profile.test_size],
+        yt[: profile.test_size],
     )
+    K = len(CIFAR10_CLASSES)
+    configs = _sweep_configs(alphas, profile, model, pretrained, seed)
+    weights = build_model(model, K, pretrained)[1]
     meta = {
-        "profile": profile.name,
-        "data_source": source,
-        "weights": weights,
-        "seed": seed,
-        "train_size": len(x),
-        "test_size": len(xt),
+        "profile": profile.name, "data_source": data_source(root), "weights": weights, "seed": seed,
+        "train_size": len(x), "test_size": len(xt),
+    }  # fmt: skip
+    blob = {
+        **meta,
         "device_type": device.type,
-        "configs": {str(a): dataclasses.asdict(c) for a, c in configs.items()},
+        "configs": {str(a): c.canonical() for a, c in configs.items()},
     }
-    key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
-    out = (
-        Path(os.environ.get("LSUTILS_CACHE", Path.home() / ".cache" / "lsutils"))
-        / "cifar_finetune"
-        / key
-    )
-    results, logits_file = out / "results.json", out / "test_logits.pt"
-    if cache and results.is_file() and logits_file.is_file():
-        saved = json.loads(results.read_text())
-        logits = torch.load(logits_file, weights_only=True)
-        return SweepResult(
-            {float(a): r for a, r in saved["runs"].items()},
-            {float(a): t for a, t in logits["logits"].items()},
-            logits["labels"],
-            saved["provenance"],
-            out,
-        )
+    key = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+    out = _store.cache_dir() / "cifar_finetune" / key
+    if cache and (done := _load_sweep(out)) is not None:
+        return done
     runs, logits = {}, {}
     for a, cfg in configs.items():
+        ckpt = out / f"alpha_{a}.ckpt" if cache else None
         net, hist = train(
-            cfg,
-            x,
-            y,
-            device=device,
-            checkpoint=out / f"alpha_{a}.pt" if cache else None,
-            progress=progress,
+            cfg, x, y, num_classes=K, device=device, checkpoint=ckpt, progress=progress
         )
-        logits[a] = evaluate(net, xt, image_size=cfg.image_size, device=device)
-        runs[a] = {**evaluation_metrics(logits[a], yt, a), "history": hist}
-    prov = provenance(
-        device,
-        **{
-            k: meta[k]
-            for k in ("profile", "data_source", "weights", "seed", "train_size", "test_size")
-        },
-        root=str(root),
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save({"logits": {str(a): t for a, t in logits.items()}, "labels": yt}, logits_file)
-    tmp = results.with_name("results.json.tmp")
-    tmp.write_text(
-        json.dumps(
-            {"provenance": prov, "runs": {str(a): r for a, r in runs.items()}},
-            indent=1,
-            default=str,
+        logits[a] = evaluate(net, xt, image_size=cfg.image_size, device=device, bf16=cfg.bf16)
+        runs[a] = {**evaluation_metrics(logits[a], yt, a), "history": hist.to_dict()}
+    prov = provenance(device, **meta)
+    if cache:
+        _store.save_torch(
+            {"logits": {str(a): t for a, t in logits.items()}, "labels": yt}, out / "test_logits.pt"
         )
-    )
-    os.replace(tmp, results)
+        _store.save_json(
+            {"provenance": prov, "runs": {str(a): r for a, r in runs.items()}}, out / "results.json"
+        )
     return SweepResult(runs, logits, yt, prov, out)

@@ -1,10 +1,11 @@
 """The loss floor: the smallest value the smoothed cross-entropy can take, derived with sympy.
 
-For one example the expected loss is ``H(p, q) = -sum_k p_k log q_k`` over the probability simplex. It is
-strictly convex in q and symmetric under permutations of the wrong classes, so its unique minimiser gives all
-K-1 wrong classes the same probability: we minimise over ``(q_true, q_other)`` subject to
-``q_true + (K-1) q_other = 1`` with a Lagrange multiplier. sympy finds the stationary point ``q = p``; the
-floor is the entropy ``H(p)`` there, and the optimal logit gap is ``log(p_true / p_other)``.
+For one example the expected loss is ``H(p, q) = -sum_k p_k log q_k`` over the probability simplex.
+It is strictly convex in q and symmetric under permutations of the wrong classes, so its unique
+minimiser gives all K-1 wrong classes the same probability: we minimise over ``(q_true, q_other)``
+subject to ``q_true + (K-1) q_other = 1`` with a Lagrange multiplier. sympy finds the stationary
+point ``q = p``; the floor is the entropy ``H(p)`` there, and the optimal logit gap is ``log(p_true
+/ p_other)``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def target_exprs(convention: str = "uniform") -> tuple[sp.Expr, sp.Expr]:
 
 
 def floor_derivation(convention: str = "uniform") -> dict[str, sp.Expr]:
-    """The steps of the derivation: the objective, the stationary point, and the floor (unsimplified)."""
+    """The steps of the derivation: the objective, the stationary point, and the floor
+    (unsimplified)."""
     return dict(
         _floor_derivation(check_convention(convention))
     )  # a copy: the cached dict stays intact
@@ -65,13 +67,15 @@ def _floor_derivation(convention: str) -> dict[str, sp.Expr]:
 
 @cache
 def floor_expr(convention: str = "uniform") -> sp.Expr:
-    """The loss floor in nats as a sympy expression in the symbols ``K`` and ``alpha`` (derived, not typed)."""
+    """The loss floor in nats as a sympy expression in the symbols ``K`` and ``alpha`` (derived, not
+    typed)."""
     return floor_derivation(convention)["floor"]
 
 
 @cache
 def gap_expr(convention: str = "uniform") -> sp.Expr:
-    """The optimal logit gap ``z_true - z_other = log(q_true / q_other)`` at the minimum, in ``K``, ``alpha``."""
+    """The optimal logit gap ``z_true - z_other = log(q_true / q_other)`` at the minimum, in ``K``,
+    ``alpha``."""
     step = floor_derivation(convention)
     return sp.simplify(sp.log(step["q_true"] / step["q_other"]))
 
@@ -93,7 +97,8 @@ def loss_floor(num_classes: int, alpha: float, convention: str = "uniform") -> f
 
 
 def optimal_logit_gap(num_classes: int, alpha: float, convention: str = "uniform") -> float:
-    """``z_true - z_other`` at the loss minimum, ``log(p_true / p_other)``; ``inf`` without smoothing."""
+    """``z_true - z_other`` at the loss minimum, ``log(p_true / p_other)``; ``inf`` without
+    smoothing."""
     K_ = check_num_classes(num_classes)
     p_true, p_other = target_probs(K_, check_alpha(alpha, negative_hint=_NO_FLOOR), convention)
     if p_other == 0.0:

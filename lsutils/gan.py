@@ -1,9 +1,11 @@
-"""A tiny 2-D GAN for studying one-sided label smoothing of the discriminator (Salimans et al., 2016).
+"""A tiny 2-D GAN for studying one-sided label smoothing of the discriminator (Salimans et al.,
+2016).
 
 The discriminator is trained with binary cross-entropy against target ``real_target`` on data and
-``fake_target`` on generated points: ``(1, 0)`` is the standard GAN, ``(0.9, 0)`` one-sided smoothing and
-``(0.9, 0.1)`` two-sided smoothing. The generator uses the non-saturating loss ``-log D(G(z))``. With
-targets ``(a, b)`` the optimal discriminator is ``D*(x) = (a p_data + b p_model) / (p_data + p_model)``.
+``fake_target`` on generated points: ``(1, 0)`` is the standard GAN, ``(0.9, 0)`` one-sided
+smoothing and ``(0.9, 0.1)`` two-sided smoothing. The generator uses the non-saturating loss ``-log
+D(G(z))``. With targets ``(a, b)`` the optimal discriminator is ``D*(x) = (a p_data + b p_model) /
+(p_data + p_model)``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from .models import small_mlp
 
 __all__ = [
     "ring_centers",
@@ -36,7 +40,8 @@ def ring_centers(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
 def sample_ring(
     n: int, generator: torch.Generator, num_modes: int = 8, radius: float = 2.0, std: float = 0.05
 ) -> torch.Tensor:
-    """``n`` points ``[n, 2]`` from an equal mixture of Gaussians (standard deviation ``std``) on a ring."""
+    """``n`` points ``[n, 2]`` from an equal mixture of Gaussians (standard deviation ``std``) on a
+    ring."""
     if n < 1 or std <= 0:
         raise ValueError(f"need n >= 1 and std > 0, got {n} and {std}")
     centers = ring_centers(num_modes, radius)
@@ -44,19 +49,10 @@ def sample_ring(
     return centers[which] + std * torch.randn(n, 2, generator=generator)
 
 
-def _mlp(d_in: int, hidden: int, d_out: int) -> torch.nn.Sequential:
-    return torch.nn.Sequential(
-        torch.nn.Linear(d_in, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, d_out),
-    )
-
-
 @dataclass
 class GanResult:
-    """A trained generator and discriminator, and the discriminator's mean logits during training."""
+    """A trained generator and discriminator, and the discriminator's mean logits during
+    training."""
 
     generator: torch.nn.Module
     discriminator: torch.nn.Module
@@ -83,7 +79,8 @@ def train_gan(
     log_every: int = 50,
     **ring_kwargs: float,
 ) -> GanResult:
-    """Train a GAN on the ring of Gaussians with discriminator targets ``real_target`` / ``fake_target``."""
+    """Train a GAN on the ring of Gaussians with discriminator targets ``real_target`` /
+    ``fake_target``."""
     for name, value in (("real_target", real_target), ("fake_target", fake_target)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {value}")
@@ -93,7 +90,7 @@ def train_gan(
         )
     torch.manual_seed(seed)
     data_gen = torch.Generator().manual_seed(seed + 10_000)
-    G, D = _mlp(latent_dim, hidden, 2), _mlp(2, hidden, 1)
+    G, D = small_mlp(latent_dim, 2, hidden), small_mlp(2, 1, hidden)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     t_real = torch.full((batch_size, 1), float(real_target))
@@ -130,8 +127,9 @@ def mode_coverage(
 ) -> tuple[int, float]:
     """Modes covered and the fraction of high-quality samples.
 
-    A sample is high quality when it lies within ``radius_in_std`` standard deviations of its nearest
-    centre; a mode is covered when at least ``min_share`` of all samples are high quality near it.
+    A sample is high quality when it lies within ``radius_in_std`` standard deviations of its
+    nearest centre; a mode is covered when at least ``min_share`` of all samples are high quality
+    near it.
     """
     if samples.dim() != 2 or samples.shape[1] != centers.shape[1]:
         raise ValueError("samples [n, d] and centers [m, d] must have the same number of columns")
@@ -165,13 +163,14 @@ def train_discriminator(
     lr: float = 3e-3,
     seed: int = 0,
 ) -> torch.nn.Module:
-    """Train only a discriminator (full batch) to tell fixed ``real [n, 2]`` from fixed ``fake [m, 2]`` points."""
+    """Train only a discriminator (full batch) to tell fixed ``real [n, 2]`` from fixed ``fake [m,
+    2]`` points."""
     if not (0.0 <= fake_target < real_target <= 1.0):
         raise ValueError(
             f"need 0 <= fake_target < real_target <= 1, got {fake_target} and {real_target}"
         )
     torch.manual_seed(seed)
-    D = _mlp(real.shape[1], hidden, 1)
+    D = small_mlp(real.shape[1], 1, hidden)
     opt = torch.optim.Adam(D.parameters(), lr=lr)
     t_real = torch.full((real.shape[0], 1), float(real_target))
     t_fake = torch.full((fake.shape[0], 1), float(fake_target))

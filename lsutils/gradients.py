@@ -22,7 +22,8 @@ def gradient_derivation(num_classes: int = 3) -> dict[str, object]:
     """Differentiate ``-sum_j p_j log softmax(z)_j`` symbolically for a concrete K.
 
     Returns the symbols ``z``, ``p``, the softmax ``q``, the loss, and ``difference``: the list of
-    ``dL/dz_k - (q_k - p_k)`` simplified under ``sum_j p_j = 1`` (all zeros when the identity holds).
+    ``dL/dz_k - (q_k - p_k)`` simplified under ``sum_j p_j = 1`` (all zeros when the identity
+    holds).
     """
     K_ = check_num_classes(num_classes)
     z = sp.symbols(f"z0:{K_}", real=True)

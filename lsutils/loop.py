@@ -1,11 +1,12 @@
-"""The training loop every model in the book goes through: configuration, epochs, history, checkpoints.
+"""The training loop every model in the book goes through: configuration, epochs, history,
+checkpoints.
 
-:class:`FitConfig` holds every hyperparameter of the loop (loss, optimiser, schedule, batches, seed) once.
-:func:`run_epochs` is the epoch loop: a seeded permutation of the examples per member and epoch, minibatches,
-backward, optimiser and schedule steps, per-epoch history, and an atomic, verified checkpoint after every
-epoch from which an interrupted run resumes. :func:`fit` trains one ``nn.Module`` on in-memory tensors with
-it; :mod:`lsutils.ensemble` trains several seeds at once and :mod:`lsutils.finetune` fine-tunes on a GPU
-with the same loop.
+:class:`FitConfig` holds every hyperparameter of the loop (loss, optimiser, schedule, batches, seed)
+once. :func:`run_epochs` is the epoch loop: a seeded permutation of the examples per member and
+epoch, minibatches, backward, optimiser and schedule steps, per-epoch history, and an atomic,
+verified checkpoint after every epoch from which an interrupted run resumes. :func:`fit` trains one
+``nn.Module`` on in-memory tensors with it; :mod:`lsutils.ensemble` trains several seeds at once and
+:mod:`lsutils.finetune` fine-tunes on a GPU with the same loop.
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ SCHEDULES = ("cosine", "constant")
 class FitConfig:
     """Hyperparameters of the training loop.
 
-    The loss is the label-smoothed cross-entropy with ``alpha`` in ``convention`` (negative alpha only
-    with ``allow_negative``). ``optimizer`` is "adam", "adamw" or "sgd" (Nesterov, ``momentum``);
-    ``schedule`` is "cosine" (annealed to 0 over all steps, after a linear warm-up over ``warmup_frac``
-    of them) or "constant". ``drop_last`` drops each epoch's last, incomplete batch. ``seed`` seeds the
-    order of the examples (and, where the caller builds the model, its initialisation).
+    The loss is the label-smoothed cross-entropy with ``alpha`` in ``convention`` (negative alpha
+    only with ``allow_negative``). ``optimizer`` is "adam", "adamw" or "sgd" (Nesterov,
+    ``momentum``); ``schedule`` is "cosine" (annealed to 0 over all steps, after a linear warm-up
+    over ``warmup_frac`` of them) or "constant". ``drop_last`` drops each epoch's last, incomplete
+    batch. ``seed`` seeds the order of the examples (and, where the caller builds the model, its
+    initialisation).
     """
 
     alpha: float = 0.0
@@ -111,7 +113,8 @@ def json_ready(d: dict) -> dict:
 
 @dataclass
 class History:
-    """Per-epoch training metrics of one model: mean train loss (nats), accuracy, learning rate, time.
+    """Per-epoch training metrics of one model: mean train loss (nats), accuracy, learning rate,
+    time.
 
     The loss is the training objective (the smoothed loss for ``alpha > 0``); subtract
     :func:`lsutils.loss_floor` to see how far above its minimum it is.
@@ -141,7 +144,8 @@ class History:
 
 @contextlib.contextmanager
 def num_threads(n: int | None = None) -> Iterator[int]:
-    """Run the block with ``n`` torch threads (default ``$LSUTILS_THREADS``, else torch's own default)."""
+    """Run the block with ``n`` torch threads (default ``$LSUTILS_THREADS``, else torch's own
+    default)."""
     env = os.environ.get("LSUTILS_THREADS") or None
     if n is None and env is None:
         yield torch.get_num_threads()
@@ -156,7 +160,8 @@ def num_threads(n: int | None = None) -> Iterator[int]:
 
 
 def seeded_init(make: Callable[[], nn.Module], seed: int) -> nn.Module:
-    """Build a model with ``make()`` under ``torch.manual_seed(seed)``, leaving the global RNG untouched."""
+    """Build a model with ``make()`` under ``torch.manual_seed(seed)``, leaving the global RNG
+    untouched."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int(seed, "seed", 0))
         return make()
@@ -183,7 +188,8 @@ def lr_factor(step: int, total: int, config: FitConfig) -> float:
 
 
 def make_optimizer(params, config: FitConfig, device: torch.device) -> torch.optim.Optimizer:
-    """The optimiser ``config`` names, fused where torch supports it on ``device`` (CPU and CUDA)."""
+    """The optimiser ``config`` names, fused where torch supports it on ``device`` (CPU and
+    CUDA)."""
     fast = {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
     common = {"lr": config.lr, "weight_decay": config.weight_decay, **fast}
     if config.optimizer == "adam":
@@ -201,7 +207,8 @@ def make_scheduler(opt: torch.optim.Optimizer, config: FitConfig, total_steps: i
 @dataclass
 class LoopState:
     """Everything an interrupted run needs to resume: the module whose parameters are trained, its
-    optimiser and schedule, one data-order generator per member, the histories and the epoch reached."""
+    optimiser and schedule, one data-order generator per member, the histories and the epoch
+    reached."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
@@ -240,8 +247,8 @@ class LoopState:
 def resume(state: LoopState, checkpoint: Path, config_key: dict) -> bool:
     """Load ``checkpoint`` into ``state`` if it exists and is intact; True when it was loaded.
 
-    A checkpoint written for another configuration raises ``ValueError``; a corrupt one is ignored (the
-    run starts over) with a warning.
+    A checkpoint written for another configuration raises ``ValueError``; a corrupt one is ignored
+    (the run starts over) with a warning.
     """
     if not checkpoint.is_file():
         return False
@@ -311,8 +318,8 @@ def run_epochs(
     """Train ``state`` from its epoch to ``config.epochs``.
 
     ``step(idx)`` gets the example indices ``[S, B]`` of one minibatch per member and returns the
-    objective to minimise, each member's mean loss ``[S]`` and number of correct predictions ``[S]``.
-    With ``checkpoint``, the state is resumed from there and saved there after every epoch.
+    objective to minimise, each member's mean loss ``[S]`` and number of correct predictions
+    ``[S]``. With ``checkpoint``, the state is resumed from there and saved there after every epoch.
     """
     key = config_key if config_key is not None else config.canonical()
     if checkpoint is not None:
@@ -341,6 +348,11 @@ def _check_data(
     if x.ndim < 1 or x.shape[0] == 0 or x.shape[0] != y.shape[0]:
         raise ValueError(
             f"x and y need the same non-zero number of rows, got {len(x)} and {len(y)}"
+        )
+    if y.is_floating_point() and y.ndim == 1:
+        raise ValueError(
+            f"labels y must be an integer tensor of class indices [N] (or target rows [N, K]), "
+            f"got dtype {y.dtype}"
         )
     if y.is_floating_point():
         if y.ndim != 2 or y.shape[1] != num_classes:
@@ -391,8 +403,8 @@ def fit(
     """Train ``model`` in place on ``data = (x, y)`` held in memory; return its :class:`History`.
 
     ``y`` holds integer labels ``[N]`` in ``[0, num_classes)`` (loss: the smoothed cross-entropy of
-    ``config``) or target rows ``[N, num_classes]`` (loss: cross-entropy against them; ``alpha`` must be
-    0). The model ends in eval mode on ``device`` (default: CUDA if available).
+    ``config``) or target rows ``[N, num_classes]`` (loss: cross-entropy against them; ``alpha``
+    must be 0). The model ends in eval mode on ``device`` (default: CUDA if available).
     """
     K = check_num_classes(num_classes)
     x, y = _check_data(*data, K, config.alpha)

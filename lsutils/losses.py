@@ -1,10 +1,12 @@
 """Cross-entropy against smoothed targets, without building the ``[N, K]`` target tensor.
 
-With ``log q = log_softmax(z)`` and the "uniform" strength ``a`` (see :func:`lsutils.to_uniform_alpha`),
+With ``log q = log_softmax(z)`` and the "uniform" strength ``a`` (see
+:func:`lsutils.to_uniform_alpha`),
 
     -sum_k p_k log q_k = (1 - a) * (-log q_y) + a * mean_k(-log q_k),
 
-which is what ``torch.nn.functional.cross_entropy(..., label_smoothing=a)`` computes in one fused kernel.
+which is what ``torch.nn.functional.cross_entropy(..., label_smoothing=a)`` computes in one fused
+kernel.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def smoothed_cross_entropy(
     """Label-smoothed cross-entropy in nats for logits ``[N, K]`` and integer labels ``[N]``.
 
     Equals ``cross_entropy_from_targets(logits, smooth_targets(labels, K, alpha, convention))``.
-    Half-precision logits are computed in float32. ``validate=False`` skips the label range check (it
-    synchronises with the GPU), for hot training loops whose labels are known to be valid.
+    Half-precision logits are computed in float32. ``validate=False`` skips the label range check
+    (it synchronises with the GPU), for hot training loops whose labels are known to be valid.
     """
     logits = check_logits(logits)
     K = logits.shape[1]
@@ -64,8 +66,8 @@ def smoothed_cross_entropy(
     x = upcast(logits)
     if 0.0 <= a <= 1.0:
         return F.cross_entropy(x, labels, label_smoothing=a, reduction=reduction)
-    # torch accepts label_smoothing in [0, 1] only: 'others' with eps > (K-1)/K and negative smoothing
-    # take the same decomposition explicitly.
+    # torch accepts label_smoothing in [0, 1] only: 'others' with eps > (K-1)/K and negative
+    # smoothing take the same decomposition explicitly.
     log_q = F.log_softmax(x, dim=1)
     nll = -log_q.gather(1, labels[:, None]).squeeze(1)
     return _reduce((1.0 - a) * nll - a * log_q.mean(dim=1), reduction)
@@ -74,7 +76,8 @@ def smoothed_cross_entropy(
 def cross_entropy_from_targets(
     logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
 ) -> torch.Tensor:
-    """Cross-entropy ``-sum_k p_k log softmax(z)_k`` for any target rows ``p`` ``[N, K]``, in nats."""
+    """Cross-entropy ``-sum_k p_k log softmax(z)_k`` for any target rows ``p`` ``[N, K]``, in
+    nats."""
     logits = check_logits(logits)
     check_same_shape(logits, targets)
     check_reduction(reduction)

@@ -1,4 +1,5 @@
-"""Small classifiers for Fashion-MNIST. Each exposes ``.features(x)`` (penultimate activations) and ``.head``."""
+"""Small classifiers for Fashion-MNIST. Each exposes ``.features(x)`` (penultimate activations) and
+``.head``."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ class MLP(nn.Module):
 
 
 class SmallCNN(nn.Module):
-    """Two 3x3 conv layers (16 and 32 channels, ReLU, 2x2 max-pool) then a 128-unit layer and the head."""
+    """Two 3x3 conv layers (16 and 32 channels, ReLU, 2x2 max-pool) then a 128-unit layer and the
+    head."""
 
     def __init__(self, num_classes: int = 10, hidden: int = 128) -> None:
         super().__init__()
@@ -56,8 +58,8 @@ MODELS = {"mlp": MLP, "cnn": SmallCNN}
 
 
 def make_model(name: str, num_classes: int = 10, hidden: int | None = None) -> nn.Module:
-    """A fresh model by name: ``"mlp"`` (784-``hidden``-K, default 256) or ``"cnn"`` (:class:`SmallCNN`,
-    ``hidden`` units before the head, default 128)."""
+    """A fresh model by name: ``"mlp"`` (784-``hidden``-K, default 256) or ``"cnn"``
+    (:class:`SmallCNN`, ``hidden`` units before the head, default 128)."""
     check_choice(name, "model", tuple(sorted(MODELS)))
     K = check_num_classes(num_classes)
     if hidden is None:
@@ -66,8 +68,8 @@ def make_model(name: str, num_classes: int = 10, hidden: int | None = None) -> n
 
 
 def small_mlp(d_in: int, d_out: int, hidden: int = 64, depth: int = 2) -> nn.Sequential:
-    """A plain MLP for low-dimensional inputs: ``depth`` ReLU layers of ``hidden`` units, then a linear
-    output layer (used by the GAN and the value-learning experiments)."""
+    """A plain MLP for low-dimensional inputs: ``depth`` ReLU layers of ``hidden`` units, then a
+    linear output layer (used by the GAN and the value-learning experiments)."""
     d_in, d_out = check_int(d_in, "d_in", 1), check_int(d_out, "d_out", 1)
     hidden, depth = check_int(hidden, "hidden", 1), check_int(depth, "depth", 1)
     layers: list[nn.Module] = []

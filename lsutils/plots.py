@@ -1,9 +1,5 @@
-"""Figures for the calibration and representation chapters, and the math behind them.
-
-Includes the penultimate-layer projection of Muller, Kornblith and Hinton (2019): activations of examples
-from three classes projected onto the plane through those classes' templates (rows of the final layer's
-weight matrix). :func:`template_plane_projection` does the math; :func:`plot_template_projection` draws it.
-"""
+"""Figures for the calibration and representation chapters. Drawing only: the quantities drawn come
+from :mod:`lsutils.calibration` and :mod:`lsutils.representations`."""
 
 from __future__ import annotations
 
@@ -11,14 +7,12 @@ import matplotlib.pyplot as plt
 import torch
 
 from .calibration import reliability_data
+from .representations import logit_gaps
 
 __all__ = [
     "reliability_diagram",
     "confidence_histogram",
-    "logit_gaps",
     "logit_gap_histogram",
-    "template_plane_projection",
-    "cluster_geometry",
     "plot_template_projection",
 ]
 
@@ -30,7 +24,8 @@ def _ax(ax):
 def reliability_diagram(
     probs, labels, n_bins: int = 15, ax=None, title: str | None = None, color: str = "C0"
 ):
-    """Bars of accuracy per equal-width confidence bin against the diagonal of perfect calibration."""
+    """Bars of accuracy per equal-width confidence bin against the diagonal of perfect
+    calibration."""
     ax = _ax(ax)
     d = reliability_data(probs, labels, n_bins)
     edges, width = d["edges"][:-1].numpy(), 1.0 / n_bins
@@ -83,21 +78,6 @@ def confidence_histogram(probs, ax=None, bins: int = 30, label: str | None = Non
     return ax
 
 
-def logit_gaps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Per example: true-class logit minus the mean of the other logits (nats of log-odds).
-
-    At the smoothed loss floor every gap equals :func:`lsutils.optimal_logit_gap`.
-    """
-    z = torch.as_tensor(logits).double()
-    labels = torch.as_tensor(labels).long()
-    if z.ndim != 2 or labels.shape != (z.shape[0],):
-        raise ValueError(
-            f"need logits [N, K] and labels [N], got {tuple(z.shape)} and {tuple(labels.shape)}"
-        )
-    true = z.gather(1, labels[:, None]).squeeze(1)
-    return true - (z.sum(1) - true) / (z.shape[1] - 1)
-
-
 def logit_gap_histogram(
     logits,
     labels,
@@ -122,61 +102,6 @@ def logit_gap_histogram(
     )
     ax.set(xlabel="logit gap: true minus mean other (nats)", ylabel="fraction of examples")
     return ax
-
-
-def template_plane_projection(
-    features: torch.Tensor, templates: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Project ``features [N, D]`` onto the plane through the three ``templates [3, D]``.
-
-    The plane's origin is the templates' centroid; its orthonormal basis comes from Gram-Schmidt on
-    ``t1 - t0`` and ``t2 - t0``. Returns ``(coords [N, 2], vertices [3, 2])``, the vertices being the
-    templates' own coordinates (they keep their pairwise distances). Float64.
-    """
-    f = torch.as_tensor(features).double()
-    w = torch.as_tensor(templates).double()
-    if w.ndim != 2 or w.shape[0] != 3:
-        raise ValueError(f"templates must have shape [3, D], got {tuple(w.shape)}")
-    if f.ndim != 2 or f.shape[1] != w.shape[1]:
-        raise ValueError(f"features must have shape [N, {w.shape[1]}], got {tuple(f.shape)}")
-    e1 = w[1] - w[0]
-    if e1.norm() == 0:
-        raise ValueError("templates are degenerate (two coincide)")
-    e1 = e1 / e1.norm()
-    e2 = (w[2] - w[0]) - ((w[2] - w[0]) @ e1) * e1
-    if e2.norm() <= 1e-12 * (w[2] - w[0]).norm().clamp_min(1e-300):
-        raise ValueError("templates are degenerate (collinear)")
-    e2 = e2 / e2.norm()
-    basis = torch.stack([e1, e2], dim=1)  # [D, 2]
-    origin = w.mean(0)
-    return (f - origin) @ basis, (w - origin) @ basis
-
-
-def cluster_geometry(
-    coords: torch.Tensor, labels: torch.Tensor, vertices: torch.Tensor
-) -> dict[str, float]:
-    """How tight and how evenly spaced three projected clusters are.
-
-    ``spread``: mean distance of a point to its class mean, divided by the mean side of the template
-    triangle (smaller = tighter). ``separation``: mean distance between class means over the mean triangle
-    side. ``spacing_cv``: coefficient of variation of the three distances between class means (0 =
-    equidistant). ``labels`` are 0, 1, 2 in the order of the vertices.
-    """
-    c = torch.as_tensor(coords).double()
-    y = torch.as_tensor(labels).long()
-    v = torch.as_tensor(vertices).double()
-    if set(y.unique().tolist()) != {0, 1, 2}:
-        raise ValueError("labels must contain exactly the classes 0, 1, 2")
-    means = torch.stack([c[y == k].mean(0) for k in range(3)])
-    side = torch.stack([(v[i] - v[j]).norm() for i, j in ((0, 1), (0, 2), (1, 2))]).mean()
-    spread = torch.cat([(c[y == k] - means[k]).norm(dim=1) for k in range(3)]).mean()
-    dists = torch.stack([(means[i] - means[j]).norm() for i, j in ((0, 1), (0, 2), (1, 2))])
-    return {
-        "spread": float(spread / side),
-        "separation": float(dists.mean() / side),
-        "spread_over_separation": float(spread / dists.mean()),
-        "spacing_cv": float(dists.std(unbiased=False) / dists.mean()),
-    }
 
 
 def plot_template_projection(

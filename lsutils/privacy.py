@@ -1,8 +1,9 @@
 """Membership inference with a loss threshold (Yeom et al., 2018).
 
-An attacker who sees a model's loss (or confidence) on an example guesses "member of the training set"
-when the loss is below a threshold. How well this works is measured by the AUC of that score over members
-versus non-members and by the attack advantage, the best true-positive minus false-positive rate.
+An attacker who sees a model's loss (or confidence) on an example guesses "member of the training
+set" when the loss is below a threshold. How well this works is measured by the AUC of that score
+over members versus non-members and by the attack advantage, the best true-positive minus
+false-positive rate.
 """
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ def _scores(
 
 
 def membership_auc(member_loss: torch.Tensor, nonmember_loss: torch.Tensor) -> float:
-    """AUC of the loss-threshold attack: P(a random member has lower loss than a random non-member)."""
+    """AUC of the loss-threshold attack: P(a random member has lower loss than a random
+    non-member)."""
     scores, is_member = _scores(member_loss, nonmember_loss)
     return auroc(scores, is_member)
 
 
 def membership_advantage(member_loss: torch.Tensor, nonmember_loss: torch.Tensor) -> float:
-    """Best attack advantage TPR - FPR over all loss thresholds (0 = no leak, 1 = perfect attack)."""
+    """Best attack advantage TPR - FPR over all loss thresholds (0 = no leak, 1 = perfect
+    attack)."""
     m = torch.sort(torch.as_tensor(member_loss).double().flatten()).values
     n = torch.sort(torch.as_tensor(nonmember_loss).double().flatten()).values
     _scores(m, n)  # validation

@@ -1,7 +1,8 @@
 """Linear probes: how linearly separable are a frozen network's features for a new task?
 
-The features are standardised with the training split's mean and standard deviation, then a multinomial
-logistic regression (softmax + cross-entropy, small L2 penalty) is fitted by L-BFGS. Deterministic.
+The features are standardised with the training split's mean and standard deviation, then a
+multinomial logistic regression (softmax + cross-entropy, small L2 penalty) is fitted by L-BFGS.
+Deterministic.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def fit_linear_probe(
     l2: float = 1e-4,
     max_iter: int = 200,
 ) -> LinearProbe:
-    """Fit softmax regression on frozen features [N, D] with L-BFGS; l2 is the weight penalty per example."""
+    """Fit softmax regression on frozen features [N, D] with L-BFGS; l2 is the weight penalty per
+    example."""
     if (
         not isinstance(features, torch.Tensor)
         or features.dim() != 2
@@ -103,7 +105,8 @@ def extract_features(
 
 
 def class_separation(features: torch.Tensor, labels: torch.Tensor) -> float:
-    """Kornblith et al.'s R^2: 1 - (mean within-class variance) / (total variance), summed over features.
+    """Kornblith et al.'s R^2: 1 - (mean within-class variance) / (total variance), summed over
+    features.
 
     1 means every class collapses to a point; 0 means the classes are not separated at all.
     """

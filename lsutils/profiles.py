@@ -1,8 +1,10 @@
-"""Run profiles for the GPU applications: ``full`` (the real experiment) and ``smoke`` (seconds on a CPU).
+"""Run profiles for the GPU applications: ``full`` (the real experiment) and ``smoke`` (seconds on a
+CPU).
 
-The profile is chosen by the environment variable ``LSUTILS_PROFILE``: ``full``, ``smoke`` or ``auto``
-(the default), which means ``full`` when CUDA and the real data are both there, else ``smoke``.
-The profile sets the *scale* only; where the data come from (real or synthetic) is decided separately.
+The profile is chosen by the environment variable ``LSUTILS_PROFILE``: ``full``, ``smoke`` or
+``auto`` (the default), which means ``full`` when CUDA and the real data are both there, else
+``smoke``. The profile sets the *scale* only; where the data come from (real or synthetic) is
+decided separately.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ CHOICES = ("auto", "full", "smoke")
 
 @dataclass(frozen=True)
 class Profile:
-    """Scale of a fine-tuning run: sizes (``None`` = whole split), epochs, input size, batch and tricks."""
+    """Scale of a fine-tuning run: sizes (``None`` = whole split), epochs, input size, batch and
+    tricks."""
 
     name: str
     train_size: int | None
@@ -30,6 +33,7 @@ class Profile:
     batch_size: int
     image_size: int
     lr: float
+    bf16: bool
     compile: bool
 
 
@@ -37,11 +41,28 @@ PROFILES = {
     # One H100: ResNet-18 at 112 px, bf16, channels_last, batch 512, 5 epochs per alpha
     # (4 alphas x 5 epochs x 50,000 images = 1M training images).
     "full": Profile(
-        "full", None, None, epochs=5, batch_size=512, image_size=112, lr=0.05, compile=True
+        "full",
+        None,
+        None,
+        epochs=5,
+        batch_size=512,
+        image_size=112,
+        lr=0.05,
+        bf16=True,
+        compile=True,
     ),
-    # A few batches on the CPU, so CI can run the notebook: ResNet-18 at 16 px, 2 epochs of 16 steps of 32.
+    # A few batches on the CPU, so CI can run the notebook: ResNet-18 at 16 px, 2 epochs of 16 steps
+    # of 32.
     "smoke": Profile(
-        "smoke", 512, 500, epochs=2, batch_size=32, image_size=16, lr=0.05, compile=False
+        "smoke",
+        512,
+        500,
+        epochs=2,
+        batch_size=32,
+        image_size=16,
+        lr=0.05,
+        bf16=False,
+        compile=False,
     ),
 }
 
@@ -59,7 +80,8 @@ def select_profile(
     cuda_available: Callable[[], bool] | None = None,
     data_available: Callable[[], bool] | None = None,
 ) -> str:
-    """Resolve ``value`` (default: ``$LSUTILS_PROFILE``, else ``"auto"``) to ``"full"`` or ``"smoke"``."""
+    """Resolve ``value`` (default: ``$LSUTILS_PROFILE``, else ``"auto"``) to ``"full"`` or
+    ``"smoke"``."""
     if value is None:
         value = os.environ.get(ENV_VAR, "auto")
     value = value.strip().lower()

@@ -45,7 +45,8 @@ def _cell(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of strings with a header row, a caption and a label (``tab-...``) for cross-references."""
+    """A table of strings with a header row, a caption and a label (``tab-...``) for
+    cross-references."""
 
     header: Sequence[str]
     rows: Sequence[Sequence[Any]]

@@ -1,9 +1,9 @@
 """Train each setting of an experiment over several seeds, as cheaply as the hardware allows.
 
-:func:`train_seeds` trains one :class:`~lsutils.train.TrainConfig` over ``seeds``; :func:`train_grid`
-trains a whole table of settings (e.g. one per alpha) over the same seeds in one call, so that all models
-that can share an ensemble do (:func:`lsutils.train.train_many`). :func:`per_seed` evaluates a metric on
-each seed's model, ready for :mod:`lsutils.stats`.
+:func:`train_seeds` trains one :class:`~lsutils.train.TrainConfig` over ``seeds``;
+:func:`train_grid` trains a whole table of settings (e.g. one per alpha) over the same seeds in one
+call, so that all models that can share an ensemble do (:func:`lsutils.train.train_many`).
+:func:`per_seed` evaluates a metric on each seed's model, ready for :mod:`lsutils.stats`.
 """
 
 from __future__ import annotations

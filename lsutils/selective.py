@@ -2,7 +2,8 @@
 
 A confidence score (here usually the max softmax probability) ranks the test inputs; keeping the top
 fraction (the coverage) and measuring the error rate on what is kept (the selective risk) traces the
-risk-coverage curve (Geifman and El-Yaniv, 2017). Its area, AURC, is small when errors get low scores.
+risk-coverage curve (Geifman and El-Yaniv, 2017). Its area, AURC, is small when errors get low
+scores.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
 
 
 def optimal_aurc(correct: torch.Tensor) -> float:
-    """AURC of an oracle score that ranks every correct prediction above every error (same error rate)."""
+    """AURC of an oracle score that ranks every correct prediction above every error (same error
+    rate)."""
     correct = torch.as_tensor(correct).bool().flatten()
     n, n_right = correct.numel(), int(correct.sum())
     if n == 0:
@@ -94,14 +96,15 @@ def optimal_aurc(correct: torch.Tensor) -> float:
 
 
 def excess_aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
-    """E-AURC: AURC minus the oracle's, so that models with different accuracy can be compared on ranking."""
+    """E-AURC: AURC minus the oracle's, so that models with different accuracy can be compared on
+    ranking."""
     _, correct_b = _check_pair(confidence, correct)
     return aurc(confidence, correct_b) - optimal_aurc(correct_b)
 
 
 def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
-    """Area under the ROC curve: the probability that a random positive scores above a random negative
-    (ties count one half), computed from ranks (Mann-Whitney U)."""
+    """Area under the ROC curve: the probability that a random positive scores above a random
+    negative (ties count one half), computed from ranks (Mann-Whitney U)."""
     scores, positive = _check_pair(scores, positive)
     n_pos = int(positive.sum())
     n_neg = positive.numel() - n_pos

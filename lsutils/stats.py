@@ -1,13 +1,15 @@
-"""Honest comparisons over training seeds: means with 95% intervals, paired differences, claims, tables.
+"""Honest comparisons over training seeds: means with 95% intervals, paired differences, claims,
+tables.
 
-A number measured on one training run says little: another seed gives another number. Every comparison
-in the book is therefore run over several seeds and reported as a mean with a 95% **Student t interval**
-``mean +- t_{0.975, n-1} s / sqrt(n)`` (``scipy.stats.t`` quantiles). Two settings trained on the same seeds
-are compared **paired**: the interval is that of the per-seed differences, which removes the variation
-that the seeds share. A claim such as "smoothing lowers the ECE" holds only when the paired interval lies
-entirely below zero; when it contains zero the book says "no difference detected at n seeds"
-(:meth:`Interval.verdict`, :func:`claim`). :func:`bootstrap_interval` gives a percentile bootstrap
-interval (``scipy.stats.bootstrap``) where a t interval's normality assumption is in doubt.
+A number measured on one training run says little: another seed gives another number. Every
+comparison in the book is therefore run over several seeds and reported as a mean with a 95%
+**Student t interval** ``mean +- t_{0.975, n-1} s / sqrt(n)`` (``scipy.stats.t`` quantiles). Two
+settings trained on the same seeds are compared **paired**: the interval is that of the per-seed
+differences, which removes the variation that the seeds share. A claim such as "smoothing lowers the
+ECE" holds only when the paired interval lies entirely below zero; when it contains zero the book
+says "no difference detected at n seeds" (:meth:`Interval.verdict`, :func:`claim`).
+:func:`bootstrap_interval` gives a percentile bootstrap interval (``scipy.stats.bootstrap``) where a
+t interval's normality assumption is in doubt.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ class Interval:
         return f"no difference detected at {self.n} seeds"
 
     def format(self, spec: str = ".3f", scale: float = 1.0) -> str:
-        """``"mean ± half-width"`` with ``spec`` applied to both (values multiplied by ``scale``)."""
+        """``"mean ± half-width"`` with ``spec`` applied to both (values multiplied by
+        ``scale``)."""
         return f"{self.mean * scale:{spec}} ± {self.half_width * scale:{spec}}"
 
     def __str__(self) -> str:
@@ -94,7 +97,8 @@ def _confidence(confidence: float) -> float:
 
 
 def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
-    """Mean of ``values`` (one per seed) with its Student t interval (``n - 1`` degrees of freedom)."""
+    """Mean of ``values`` (one per seed) with its Student t interval (``n - 1`` degrees of
+    freedom)."""
     v, conf = _values(values), _confidence(confidence)
     mean, n = float(v.mean()), v.size
     sem = float(v.std(ddof=1)) / math.sqrt(n)
@@ -105,7 +109,8 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval
 def paired_difference(
     baseline: Sequence[float], treatment: Sequence[float], confidence: float = 0.95
 ) -> Interval:
-    """Interval of ``treatment - baseline`` over seeds, paired: entry ``i`` of both comes from seed ``i``.
+    """Interval of ``treatment - baseline`` over seeds, paired: entry ``i`` of both comes from seed
+    ``i``.
 
     Below zero means the treatment lowers the quantity.
     """
@@ -118,7 +123,8 @@ def paired_difference(
 def bootstrap_interval(
     values: Sequence[float], confidence: float = 0.95, *, resamples: int = 9999, seed: int = 0
 ) -> Interval:
-    """Mean of ``values`` with a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded)."""
+    """Mean of ``values`` with a percentile bootstrap interval (``scipy.stats.bootstrap``,
+    seeded)."""
     v, conf = _values(values), _confidence(confidence)
     res = _st.bootstrap(
         (v,), np.mean, confidence_level=conf, n_resamples=int(resamples), method="percentile",
@@ -129,8 +135,9 @@ def bootstrap_interval(
 
 
 def claim(interval: Interval, direction: str, what: str = "the difference") -> Interval:
-    """Check that ``interval`` supports ``direction``: "lower" (entirely below 0), "higher" (entirely
-    above 0) or "none" (contains 0: no difference detected). Raises :class:`ClaimError` otherwise."""
+    """Check that ``interval`` supports ``direction``: "lower" (entirely below 0), "higher"
+    (entirely above 0) or "none" (contains 0: no difference detected). Raises :class:`ClaimError`
+    otherwise."""
     check_choice(direction, "direction", DIRECTIONS)
     if interval.direction() != direction:
         raise ClaimError(
@@ -150,11 +157,12 @@ def results_table(
     row_name: str = "setting",
     confidence: float = 0.95,
 ) -> Table:
-    """A :class:`~lsutils.report.Table` of ``mean ± half-width`` per setting (row) and metric (column).
+    """A :class:`~lsutils.report.Table` of ``mean ± half-width`` per setting (row) and metric
+    (column).
 
-    ``results[setting][metric]`` holds one value per seed. The caption states the number of seeds and
-    the interval. ``formats[metric]`` is a format spec (default ".3f"), ``scales[metric]`` a factor
-    (e.g. 100 for percent).
+    ``results[setting][metric]`` holds one value per seed. The caption states the number of seeds
+    and the interval. ``formats[metric]`` is a format spec (default ".3f"), ``scales[metric]`` a
+    factor (e.g. 100 for percent).
     """
     if not results:
         raise ValueError("results is empty")

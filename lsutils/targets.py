@@ -1,10 +1,13 @@
 """Smoothed target distributions in the two conventions, and the map between them.
 
-- ``"uniform"`` (Szegedy et al. 2016; ``torch.nn.CrossEntropyLoss(label_smoothing=alpha)``): mix the one-hot
-  target with the uniform distribution over all K classes. True class ``1 - alpha + alpha/K``, others ``alpha/K``.
-- ``"others"`` (the seed blog text): true class ``1 - eps``, each of the K-1 wrong classes ``eps/(K-1)``.
+- ``"uniform"`` (Szegedy et al. 2016; ``torch.nn.CrossEntropyLoss(label_smoothing=alpha)``): mix the
+  one-hot target with the uniform distribution over all K classes. True class ``1 - alpha +
+  alpha/K``, others ``alpha/K``.
+- ``"others"`` (the seed blog text): true class ``1 - eps``, each of the K-1 wrong classes
+  ``eps/(K-1)``.
 
-They are one family: ``"others"`` with ``eps`` equals ``"uniform"`` with ``alpha = eps * K / (K - 1)``.
+They are one family: ``"others"`` with ``eps`` equals ``"uniform"`` with ``alpha = eps * K / (K -
+1)``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ __all__ = ["target_probs", "smooth_targets", "convert_alpha", "to_uniform_alpha"
 def target_probs(
     num_classes: int, alpha: float, convention: str = "uniform", *, allow_negative: bool = False
 ) -> tuple[float, float]:
-    """Return ``(p_true, p_other)``: the smoothed target's mass on the true class and on each wrong class."""
+    """Return ``(p_true, p_other)``: the smoothed target's mass on the true class and on each wrong
+    class."""
     K = check_num_classes(num_classes)
     a = check_alpha(alpha, allow_negative=allow_negative)
     if check_convention(convention) == "uniform":
@@ -38,8 +42,8 @@ def smooth_targets(
 ) -> torch.Tensor:
     """Smoothed target distributions ``[N, K]`` for integer ``labels`` ``[N]``.
 
-    ``allow_negative=True`` admits alpha in [-1, 0) (negative smoothing: the wrong classes get negative
-    "mass"; the rows still sum to 1 but are no longer distributions).
+    ``allow_negative=True`` admits alpha in [-1, 0) (negative smoothing: the wrong classes get
+    negative "mass"; the rows still sum to 1 but are no longer distributions).
     """
     K = check_num_classes(num_classes)
     p_true, p_other = target_probs(K, alpha, convention, allow_negative=allow_negative)
@@ -50,7 +54,8 @@ def smooth_targets(
 
 
 def to_uniform_alpha(num_classes: int, alpha: float, convention: str) -> float:
-    """The ``"uniform"`` smoothing strength equal to ``alpha`` in ``convention`` (may exceed 1 for "others")."""
+    """The ``"uniform"`` smoothing strength equal to ``alpha`` in ``convention`` (may exceed 1 for
+    "others")."""
     K = check_num_classes(num_classes)
     if check_convention(convention) == "uniform":
         return float(alpha)
@@ -60,9 +65,9 @@ def to_uniform_alpha(num_classes: int, alpha: float, convention: str) -> float:
 def convert_alpha(alpha: float, num_classes: int, source: str, target: str) -> float:
     """Convert a smoothing strength between conventions so that the smoothed targets are identical.
 
-    ``"others"`` eps -> ``"uniform"`` alpha = eps K/(K-1); ``"uniform"`` alpha -> ``"others"`` eps = alpha (K-1)/K.
-    "others" with eps > (K-1)/K puts less mass on the true class than on a wrong one; it has no "uniform"
-    counterpart in [0, 1] and raises ``ValueError``.
+    ``"others"`` eps -> ``"uniform"`` alpha = eps K/(K-1); ``"uniform"`` alpha -> ``"others"`` eps =
+    alpha (K-1)/K. "others" with eps > (K-1)/K puts less mass on the true class than on a wrong one;
+    it has no "uniform" counterpart in [0, 1] and raises ``ValueError``.
     """
     K = check_num_classes(num_classes)
     check_convention(source)

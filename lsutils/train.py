@@ -1,12 +1,13 @@
 """Fashion-MNIST models for the chapters: one configuration per trained model, cached on disk.
 
 :class:`TrainConfig` extends the loop's :class:`~lsutils.loop.FitConfig` with the model and the data
-(class subset, training-set size, validation split, label noise), so every hyperparameter of a trained
-model lives in one frozen object. :func:`train_many` trains a list of configurations, grouping those that
-differ only in seed, smoothing or label noise into one vectorised ensemble (:mod:`lsutils.ensemble`), and
-caches each model under a hash of its configuration in ``$LSUTILS_CACHE/models``. Cached files are
-verified on load (a changed file is retrained with a warning), and a lock makes two processes that need
-the same model train it once. :func:`train` is the one-model case.
+(class subset, training-set size, validation split, label noise), so every hyperparameter of a
+trained model lives in one frozen object. :func:`train_many` trains a list of configurations,
+grouping those that differ only in seed, smoothing or label noise into one vectorised ensemble
+(:mod:`lsutils.ensemble`), and caches each model under a hash of its configuration in
+``$LSUTILS_CACHE/models``. Cached files are verified on load (a changed file is retrained with a
+warning), and a lock makes two processes that need the same model train it once. :func:`train` is
+the one-model case.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ class TrainConfig(FitConfig):
     """A Fashion-MNIST model: the loop's hyperparameters plus the model and the data.
 
     ``model`` is "mlp" or "cnn" with ``hidden`` units before the head (None: the model's default).
-    ``classes`` (Fashion-MNIST class ids) keeps only those classes, relabelled ``0..n-1`` in the order
-    given. ``val_size`` training images (a fixed random subset, the same for every seed) are held out
-    as a validation split; ``train_size`` keeps that many of the rest. ``label_noise`` flips that
-    fraction of the training labels (:func:`lsutils.data.symmetric_label_noise`, seeded by ``seed``).
+    ``classes`` (Fashion-MNIST class ids) keeps only those classes, relabelled ``0..n-1`` in the
+    order given. ``val_size`` training images (a fixed random subset, the same for every seed) are
+    held out as a validation split; ``train_size`` keeps that many of the rest. ``label_noise``
+    flips that fraction of the training labels (:func:`lsutils.data.symmetric_label_noise`, seeded
+    by ``seed``).
     """
 
     model: str = "mlp"
@@ -138,8 +140,8 @@ def config_data(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images ``[N, 1, 28, 28]`` and labels ``[N]`` of ``split`` ("train", "val" or "test").
 
-    Training labels carry the configuration's label noise unless ``noisy=False``; validation and test
-    labels are always clean. The tensors are shared between calls: do not modify them in place.
+    Training labels carry the configuration's label noise unless ``noisy=False``; validation and
+    test labels are always clean. The tensors are shared between calls: do not modify them in place.
     """
     check_choice(split, "split", ("train", "val", "test"))
     x, y = _split(split, config.val_size, config.classes, config.train_size)
@@ -150,7 +152,8 @@ def config_data(
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """Logits ``float32 [N, K]`` on the CPU, computed in eval mode in batches on the model's device."""
+    """Logits ``float32 [N, K]`` on the CPU, computed in eval mode in batches on the model's
+    device."""
     model.eval()
     device = next(model.parameters()).device
     with num_threads():
@@ -163,7 +166,8 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) ->
 
 @dataclass
 class TrainedModel:
-    """A trained model (eval mode, on the CPU), its :class:`History` and its :class:`TrainConfig`."""
+    """A trained model (eval mode, on the CPU), its :class:`History` and its
+    :class:`TrainConfig`."""
 
     model: nn.Module
     history: History
@@ -303,5 +307,6 @@ def train_many(
 
 
 def train(config: TrainConfig, *, cache: bool = True, progress: bool = True) -> TrainedModel:
-    """Train (or load from the cache) the model one :class:`TrainConfig` describes (eval mode, CPU)."""
+    """Train (or load from the cache) the model one :class:`TrainConfig` describes (eval mode,
+    CPU)."""
     return train_many([config], cache=cache, progress=progress)[0]

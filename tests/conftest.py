@@ -1,4 +1,5 @@
-"""Shared pytest configuration: a modest hypothesis profile so property tests stay fast on 2 cores."""
+"""Shared pytest configuration: a modest hypothesis profile so property tests stay fast on 2
+cores."""
 
 import os
 

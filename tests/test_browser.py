@@ -1,10 +1,13 @@
-"""The built book in a real browser, offline: math typeset, images loaded, no console errors, search works.
+"""The built book in a real browser, offline: math typeset, images loaded, no console errors, search
+works.
 
-Drives Debian's Chromium headless (through the playwright package) against a local http server that serves
-_build/html on 127.0.0.1; every request to any other host is aborted, so the site must work with no network.
+Drives Debian's Chromium headless (through the playwright package) against a local http server that
+serves _build/html on 127.0.0.1; every request to any other host is aborted, so the site must work
+with no network.
 
-Runs under `make test` when _build/html and Chromium exist, and is skipped otherwise. `make browser-test`
-sets LSUTILS_BROWSER_TEST=require: then a missing build or browser is a failure, not a skip.
+Runs under `make test` when _build/html and Chromium exist, and is skipped otherwise. `make
+browser-test` sets LSUTILS_BROWSER_TEST=require: then a missing build or browser is a failure, not a
+skip.
 """
 
 import functools
@@ -79,8 +82,8 @@ def is_redirect(path):
 
 
 def site_pages():
-    """Every page of the built site, relative to its root: Sphinx's generated index and search pages and
-    redirect stubs (the root index.html) excluded."""
+    """Every page of the built site, relative to its root: Sphinx's generated index and search pages
+    and redirect stubs (the root index.html) excluded."""
     skip_dirs = {"_static", "_sources", "_images", "_downloads"}
     return sorted(
         str(p.relative_to(SITE)).replace(os.sep, "/")
@@ -124,7 +127,8 @@ def browser():
 
 
 class OfflinePage:
-    """A browser page that may only talk to the local server; records console errors and blocked requests."""
+    """A browser page that may only talk to the local server; records console errors and blocked
+    requests."""
 
     def __init__(self, browser, site_url):
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -201,7 +205,8 @@ def test_root_redirects_to_the_home_page(tab, site_url):
 
 
 def test_math_is_typeset_on_the_principles_pages(tab, site_url):
-    """Guard against a silently missing MathJax: the chapters with derivations must contain typeset math."""
+    """Guard against a silently missing MathJax: the chapters with derivations must contain typeset
+    math."""
     with_math = [rel for rel in site_pages() if rel.startswith("book/principles/")]
     assert with_math, "no Principles pages in the built site"
     counts = {}

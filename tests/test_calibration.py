@@ -1,4 +1,5 @@
-"""Calibration metrics against torchmetrics, temperature scaling, and the template-plane projection."""
+"""Calibration metrics against torchmetrics, temperature scaling, and the template-plane
+projection."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 
 import lsutils
 from lsutils import calibration as C
-from lsutils.plots import cluster_geometry, logit_gaps, template_plane_projection
+from lsutils.representations import cluster_geometry, logit_gaps, template_plane_projection
 
 
 def _random_probs(seed: int, n: int = 2000, k: int = 10, scale: float = 3.0):
@@ -24,7 +25,8 @@ def _random_probs(seed: int, n: int = 2000, k: int = 10, scale: float = 3.0):
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("n_bins", [1, 10, 15])
 def test_ece_and_mce_match_torchmetrics(seed, n_bins):
-    # random float64 confidences never sit exactly on a bin edge, where the two bin conventions differ
+    # random float64 confidences never sit exactly on a bin edge, where the two bin conventions
+    # differ
     probs, labels = _random_probs(seed, scale=1.0 + seed)
     k = probs.shape[1]
     ece = multiclass_calibration_error(probs, labels, num_classes=k, n_bins=n_bins, norm="l1")

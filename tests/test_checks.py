@@ -1,4 +1,5 @@
-"""Every exercise checker is non-vacuous: it accepts the reference, rejects the placeholder and typical mistakes."""
+"""Every exercise checker is non-vacuous: it accepts the reference, rejects the placeholder and
+typical mistakes."""
 
 import json
 import math
@@ -38,7 +39,8 @@ def _unfinished(*args, **kwargs):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_rejects_unfinished_function(exercise_id):
-    # a function that still raises NotImplementedError counts as not attempted; a non-function is a clear failure
+    # a function that still raises NotImplementedError counts as not attempted; a non-function is a
+    # clear failure
     with pytest.raises((checks.NotAttempted, checks.CheckFailed)):
         checks.check(exercise_id, _unfinished)
 
@@ -104,7 +106,8 @@ def test_ece_reference_agrees_with_library():
 
 
 def test_temperature_reference_recovers_the_scale():
-    # calibration_data reports scale * z with labels drawn from softmax(z): the NLL minimiser is near the scale
+    # calibration_data reports scale * z with labels drawn from softmax(z): the NLL minimiser is
+    # near the scale
     logits, labels = checks.calibration_data()
     assert checks.REGISTRY["3.3"].reference()(logits, labels) == pytest.approx(2.5, rel=0.1)
 

@@ -1,4 +1,5 @@
-"""lsutils.cifar (synthetic writer, loading, augmentation) and lsutils.profiles (profile selection)."""
+"""lsutils.cifar (synthetic writer, loading, augmentation) and lsutils.profiles (profile
+selection)."""
 
 import numpy as np
 import pytest

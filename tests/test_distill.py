@@ -1,4 +1,5 @@
-"""Tests for lsutils.distill: soft targets, Hinton's distillation loss (autograd oracle), dark-knowledge stats."""
+"""Tests for lsutils.distill: soft targets, Hinton's distillation loss (autograd oracle),
+dark-knowledge stats."""
 
 import math
 

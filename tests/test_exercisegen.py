@@ -1,4 +1,5 @@
-"""The exercise notebooks and Hands-On pages are generated from solutions/ and must not drift from them."""
+"""The exercise notebooks and Hands-On pages are generated from solutions/ and must not drift from
+them."""
 
 import shutil
 from pathlib import Path

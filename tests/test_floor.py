@@ -25,7 +25,8 @@ conventions = st.sampled_from(["uniform", "others"])
 
 
 def sympy_value(expr, k, a):
-    """Evaluate a sympy expression in K and alpha; at alpha = 0 or 1, where 0 log 0 appears, take the limit."""
+    """Evaluate a sympy expression in K and alpha; at alpha = 0 or 1, where 0 log 0 appears, take
+    the limit."""
     at_k = expr.subs(fl.K, k)
     value = at_k.subs(fl.alpha, sp.Float(a))
     if value.has(sp.nan, sp.zoo):

@@ -1,4 +1,5 @@
-"""Tests for lsutils.gan and lsutils.charlm: the ring data, the metrics, the discriminator optimum, the char model."""
+"""Tests for lsutils.gan and lsutils.charlm: the ring data, the metrics, the discriminator optimum,
+the char model."""
 
 import math
 
@@ -28,7 +29,8 @@ from lsutils.gan import (
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """Tiny models: a single thread is faster than many, and keeps the tests quick on a busy machine."""
+    """Tiny models: a single thread is faster than many, and keeps the tests quick on a busy
+    machine."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -102,7 +104,8 @@ def test_train_gan_is_seeded_and_learns():
     b = train_gan(steps=300, hidden=32, seed=1)
     torch.testing.assert_close(a.sample(100), b.sample(100))
     assert len(a.real_logit) == len(a.fake_logit) == 7  # steps 0, 50, ..., 250 and the last
-    # the untrained generator puts its points near the origin; training moves them out towards the ring
+    # the untrained generator puts its points near the origin; training moves them out towards the
+    # ring
     untrained = train_gan(steps=0, hidden=32, seed=1).sample(500).norm(dim=1)
     assert (a.sample(500).norm(dim=1) - 2).abs().mean() < (untrained - 2).abs().mean() - 0.5
 

@@ -1,4 +1,5 @@
-"""Tests for lsutils.losses against torch.nn.functional.cross_entropy, explicit sums and autograd."""
+"""Tests for lsutils.losses against torch.nn.functional.cross_entropy, explicit sums and
+autograd."""
 
 import math
 

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from lsutils import plots  # noqa: E402
+from lsutils import plots, representations  # noqa: E402
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_histograms_and_projection_plot(data):
     plots.confidence_histogram(logits.softmax(1), ax=axes[0], label="a")
     plots.logit_gap_histogram(logits, labels, ax=axes[1], range_=(-5, 5))
     w = torch.eye(3, 8)
-    coords, vertices = plots.template_plane_projection(torch.randn(30, 8), w)
+    coords, vertices = representations.template_plane_projection(torch.randn(30, 8), w)
     plots.plot_template_projection(coords, torch.arange(30) % 3, vertices, ax=axes[2])
     assert "nats" in axes[1].get_xlabel() and len(axes[2].collections) == 6
     plt.close(fig)

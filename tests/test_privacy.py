@@ -1,4 +1,5 @@
-"""Tests for lsutils.privacy: loss-threshold membership inference against brute force and torchmetrics."""
+"""Tests for lsutils.privacy: loss-threshold membership inference against brute force and
+torchmetrics."""
 
 import numpy as np
 import pytest

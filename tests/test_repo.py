@@ -1,4 +1,5 @@
-"""Repository hygiene: notebooks committed clean, table of contents complete, exact pins, README accurate."""
+"""Repository hygiene: notebooks committed clean, table of contents complete, exact pins, README
+accurate."""
 
 import re
 from pathlib import Path
@@ -19,7 +20,8 @@ def notebooks(*dirs):
 
 
 def toc_files():
-    """Every `file:` entry of _toc.yml (root included), as paths without suffix relative to the repo root."""
+    """Every `file:` entry of _toc.yml (root included), as paths without suffix relative to the repo
+    root."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     found = [toc["root"]]
 

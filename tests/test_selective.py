@@ -1,4 +1,5 @@
-"""Tests for lsutils.selective: risk-coverage curve, AURC, E-AURC and AUROC against brute force and torchmetrics."""
+"""Tests for lsutils.selective: risk-coverage curve, AURC, E-AURC and AUROC against brute force and
+torchmetrics."""
 
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ pairs = st.integers(2, 40).flatmap(
 
 
 def brute_risk(conf, correct):
-    """Risk at coverage k/N, keeping every example whose confidence is >= the k-th largest (ties together)."""
+    """Risk at coverage k/N, keeping every example whose confidence is >= the k-th largest (ties
+    together)."""
     conf, correct = np.asarray(conf, float), np.asarray(correct, bool)
     n = len(conf)
     out = []

@@ -1,4 +1,5 @@
-"""One test per bad input: every public core function raises ValueError with a message that says what is allowed."""
+"""One test per bad input: every public core function raises ValueError with a message that says
+what is allowed."""
 
 import math
 

@@ -69,7 +69,8 @@ def test_clipped_ends():
 @given(st.floats(-2.0 + 6 * WIDTH, 3.0 - 6 * WIDTH), st.floats(0.25, 1.0))
 def test_hl_gauss_mean_close_to_y_away_from_edges(y, rel_sigma):
     """Far from the edges the truncation is negligible; what remains is the bin quantisation, whose
-    worst case is the first Fourier term of the periodic error, (W / pi) exp(-2 pi^2 (sigma / W)^2)."""
+    worst case is the first Fourier term of the periodic error, (W / pi) exp(-2 pi^2 (sigma /
+    W)^2)."""
     t = hl_gauss(torch.tensor([y], dtype=torch.float64), EDGES, rel_sigma * WIDTH)
     bound = WIDTH * (1.01 * math.exp(-2 * (math.pi * rel_sigma) ** 2) / math.pi + 1e-7)
     assert abs(float(t @ CENTERS) - y) < bound
