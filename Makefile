@@ -13,6 +13,11 @@ export PYTHONHASHSEED := 0
 # Import lsutils from this checkout (also when .venv is shared with another worktree).
 export PYTHONPATH := $(CURDIR)
 
+# Notebooks run JOBS at a time (one kernel each, one torch thread each: on 2 cores that beats one
+# notebook with 2 threads). Kernels inherit MPLBACKEND so that plt.show() puts figures in the pages.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+NB_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 LSUTILS_THREADS=1
+
 .PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
 
 venv: $(STAMP)
@@ -34,17 +39,19 @@ data:
 	  else echo "note: $(FASHION_DIR) missing; lsutils will try torchvision's download"; fi; \
 	fi
 
-# --all: re-read (and so re-execute) every page, so no number in the prose is left over from an old build.
-# Notebook kernels inherit MPLBACKEND: the inline backend makes plt.show() put figures in the pages.
+# Every notebook is executed afresh (tools/execute_notebooks.py empties the execution cache first);
+# --all re-reads every page, so no number in the prose is left over from an old build.
 book: $(STAMP) data
 	rm -rf _build/html
-	MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
+	$(NB_ENV) $(PY) tools/execute_notebooks.py --jobs $(JOBS)
+	$(NB_ENV) $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
 
 unit: $(STAMP) data
 	$(PY) -m pytest tests -q
 
 notebooks: $(STAMP) data
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider $(NOTEBOOK_DIRS)
+	$(NB_ENV) $(PY) -m pytest -q -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=900 -p no:cacheprovider $(NOTEBOOK_DIRS)
 
 test: unit check-exercises notebooks
 
