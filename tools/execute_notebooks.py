@@ -1,11 +1,11 @@
 """Execute the book's notebooks in parallel into the jupyter-cache that the book build reads.
 
-Jupyter Book 1 executes notebooks one after another. `make book` first runs this script, which empties
-the cache, executes every notebook listed in `_toc.yml` with a pool of worker processes (one kernel
-each, longest-running first), and stores the executed notebooks in `_build/.jupyter_cache`; the build
-(`execute_notebooks: cache` in `_config.yml`) then finds them all there. Every build therefore still
-executes every notebook afresh. Models the notebooks train are shared through the lsutils cache, whose
-locks make two notebooks that need the same model train it once.
+Jupyter Book 1 executes notebooks one after another. `make book` first runs this script, which
+empties the cache, executes every notebook listed in `_toc.yml` with a pool of worker processes (one
+kernel each, longest-running first), and stores the executed notebooks in `_build/.jupyter_cache`;
+the build (`execute_notebooks: cache` in `_config.yml`) then finds them all there. Every build
+therefore still executes every notebook afresh. Models the notebooks train are shared through the
+lsutils cache, whose locks make two notebooks that need the same model train it once.
 
     python tools/execute_notebooks.py [--jobs N] [--timeout S] [notebook ...]
 """
