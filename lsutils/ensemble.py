@@ -23,6 +23,8 @@ from .loop import (
     FitConfig,
     History,
     LoopState,
+    batch_step,
+    check_targets,
     fit,
     make_optimizer,
     make_scheduler,
@@ -31,12 +33,13 @@ from .loop import (
     steps_per_epoch,
 )
 from .models import MLP
-from .targets import to_uniform_alpha
 
 __all__ = ["StackedMLP", "fit_ensemble", "MEMBER_FIELDS"]
 
 #: Fields of :class:`FitConfig` that may differ between the members of one ensemble.
-MEMBER_FIELDS = ("seed", "alpha", "convention", "allow_negative")
+MEMBER_FIELDS = (
+    "seed", "alpha", "convention", "allow_negative", "noise_correction", "temperature",
+)  # fmt: skip
 
 
 class StackedMLP(nn.Module):
@@ -91,29 +94,22 @@ def _shared(configs: Sequence[FitConfig]) -> FitConfig:
     return base
 
 
-def _member_labels(ys: Sequence[torch.Tensor] | torch.Tensor, n: int, K: int) -> torch.Tensor:
-    labels = [check_labels(y, K) for y in ys]
-    if any(len(y) != n for y in labels):
-        raise ValueError(f"every member needs {n} labels, one per row of x")
-    return torch.stack(labels)
-
-
-def _stacked_step(net: StackedMLP, x: torch.Tensor, y: torch.Tensor, a: torch.Tensor):
-    """Per member: ``(1 - a) * nll + a * mean_k(-log q_k)``, the smoothed loss in the uniform
-    form."""
-
-    def step(idx: torch.Tensor):
-        S, B = idx.shape
-        xb = x.index_select(0, idx.reshape(-1)).view(S, B, *x.shape[1:])
-        yb = y.gather(1, idx)
-        logits = net(xb)
-        log_q = torch.log_softmax(logits.float(), dim=-1)
-        nll = -log_q.gather(-1, yb[..., None]).squeeze(-1)
-        losses = ((1 - a)[:, None] * nll - a[:, None] * log_q.mean(-1)).mean(-1)
-        hits = (logits.detach().argmax(-1) == yb).sum(-1)
-        return losses.sum(), losses.detach(), hits
-
-    return step
+def _member_targets(ys, configs: Sequence[FitConfig], n: int, K: int) -> torch.Tensor:
+    """Labels ``[S, N]`` or target rows ``[S, N, K]``, one tensor per member, validated."""
+    out = []
+    for y, c in zip(ys, configs, strict=True):
+        if not isinstance(y, torch.Tensor) or len(y) != n:
+            raise ValueError(f"every member needs a tensor of {n} targets, one per row of x")
+        if y.is_floating_point() and y.ndim == 2:
+            if y.shape[1] != K or not torch.isfinite(y).all():
+                raise ValueError(f"target rows must be finite [N, {K}], got {tuple(y.shape)}")
+        else:
+            y = check_labels(y, K)
+        check_targets(y, c, K)
+        out.append(y)
+    if len({t.ndim for t in out}) != 1:
+        raise ValueError("members must all have labels or all have target rows")
+    return torch.stack(out)
 
 
 def fit_ensemble(
@@ -143,8 +139,7 @@ def fit_ensemble(
             for m, y, c in zip(models, ys, configs, strict=True)
         ]
     dev = torch.device(device) if device is not None else _store.default_device()
-    y = _member_labels(ys, x.shape[0], K).to(dev)
-    a = torch.tensor([to_uniform_alpha(K, c.alpha, c.convention) for c in configs], device=dev)
+    y = _member_targets(ys, configs, x.shape[0], K).to(dev)
     net = StackedMLP(models).to(dev)
     x = x.to(dev)
     with num_threads():
@@ -154,7 +149,7 @@ def fit_ensemble(
         state = LoopState(
             net, opt, make_scheduler(opt, base, total), gens, [History() for _ in configs]
         )
-        step = _stacked_step(net, x, y, a)
+        step = batch_step(net, x, y, list(configs), K)
         run_epochs(
             state,
             step,

@@ -33,8 +33,9 @@ from ._validate import (
     check_labels,
     check_num_classes,
 )
-from .losses import cross_entropy_from_targets, smoothed_cross_entropy
+from .noise import check_noise_rate, forward_corrected_log_likelihood
 from .progress import progress_bar
+from .targets import to_uniform_alpha
 
 __all__ = [
     "FitConfig",
@@ -79,6 +80,8 @@ class FitConfig:
     warmup_frac: float = 0.0
     drop_last: bool = False
     seed: int = 0
+    noise_correction: float = 0.0
+    temperature: float = 1.0
 
     def __post_init__(self) -> None:
         _set = object.__setattr__
@@ -101,6 +104,14 @@ class FitConfig:
         if not isinstance(self.drop_last, bool):
             raise ValueError(f"drop_last must be True or False, got {self.drop_last!r}")
         _set(self, "seed", check_int(self.seed, "seed", 0))
+        _set(
+            self,
+            "noise_correction",
+            check_float(self.noise_correction, "noise_correction", 0.0, 1.0, high_open=True),
+        )
+        _set(self, "temperature", check_float(self.temperature, "temperature", 0.0, low_open=True))
+        if self.noise_correction > 0 and self.alpha != 0:
+            raise ValueError("use either label smoothing (alpha) or noise_correction, not both")
 
     def canonical(self) -> dict:
         """A JSON-ready dict of every field (tuples as lists): the basis of cache keys."""
@@ -340,7 +351,7 @@ def run_epochs(
 
 
 def _check_data(
-    x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float
+    x: torch.Tensor, y: torch.Tensor, num_classes: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs with a first dimension N; labels int [N] in range, or target rows float [N, K]."""
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
@@ -357,37 +368,85 @@ def _check_data(
     if y.is_floating_point():
         if y.ndim != 2 or y.shape[1] != num_classes:
             raise ValueError(f"target rows y must be [N, {num_classes}], got {tuple(y.shape)}")
-        if alpha != 0:
-            raise ValueError(
-                "with target rows y [N, K], smooth the targets yourself and use alpha=0"
-            )
         if not torch.isfinite(y).all():
             raise ValueError("target rows y contain nan or inf")
         return x, y
     return x, check_labels(y, num_classes)
 
 
-def _module_step(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: FitConfig, K: int
-) -> Step:
-    """The minibatch step of :func:`fit`: one member, labels or target rows."""
-    hard = y if y.ndim == 1 else y.argmax(1)
+def member_losses(
+    logits: torch.Tensor, y: torch.Tensor, configs: list[FitConfig], num_classes: int
+) -> torch.Tensor:
+    """Each member's mean training loss ``[S]`` for logits ``[S, B, K]``.
+
+    ``y`` holds labels ``[S, B]`` (smoothed cross-entropy in the uniform form
+    ``(1 - a) * nll + a * mean_k(-log q_k)``, or forward-corrected with ``noise_correction``) or
+    target rows ``[S, B, K]`` (T^2 times the cross-entropy against the rows, logits divided by T).
+    """
+    dev = logits.device
+
+    def vec(values: list[float]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32, device=dev)
+
+    temp = vec([c.temperature for c in configs])
+    log_q = torch.log_softmax(logits.float() / temp[:, None, None], dim=-1)
+    if y.ndim == 3:  # target rows
+        terms = torch.where(y == 0, torch.zeros_like(log_q), y * log_q)
+        return -(temp**2) * terms.sum(-1).mean(-1)
+    a = vec([to_uniform_alpha(num_classes, c.alpha, c.convention) for c in configs])
+    ll = log_q.gather(-1, y[..., None]).squeeze(-1)
+    if any(c.noise_correction > 0 for c in configs):
+        eta = vec([c.noise_correction for c in configs])[:, None]
+        ll = forward_corrected_log_likelihood(ll, eta, num_classes)
+    return (-(1 - a)[:, None] * ll - a[:, None] * log_q.mean(-1)).mean(-1)
+
+
+def check_targets(y: torch.Tensor, config: FitConfig, num_classes: int) -> None:
+    """Labels go with smoothing or noise correction; target rows with a temperature only."""
+    if y.is_floating_point():
+        if config.alpha != 0 or config.noise_correction != 0:
+            raise ValueError(
+                "with target rows y [N, K], smooth the targets yourself and use alpha=0"
+            )
+    elif config.temperature != 1:
+        raise ValueError("temperature applies to target rows (distillation), not to labels")
+    if config.noise_correction > 0:
+        check_noise_rate(config.noise_correction, num_classes)
+
+
+def batch_step(net: nn.Module, x: torch.Tensor, y: torch.Tensor, configs: list[FitConfig], K: int):
+    """The minibatch step for members that see inputs ``x [N, ...]`` and targets ``y [S, N(, K)]``:
+    ``net`` maps ``[S, B, ...]`` to logits ``[S, B, K]``."""
+    hard = y if y.ndim == 2 else y.argmax(-1)
 
     def step(idx: torch.Tensor):
-        logits = model(x[idx[0]])
+        S, B = idx.shape
+        xb = x.index_select(0, idx.reshape(-1)).view(S, B, *x.shape[1:])
+        logits = net(xb)
         if logits.shape[-1] != K:
             raise ValueError(f"the model outputs {logits.shape[-1]} logits, num_classes is {K}")
-        if y.ndim == 2:
-            loss = cross_entropy_from_targets(logits, y[idx[0]])
-        else:
-            loss = smoothed_cross_entropy(
-                logits, y[idx[0]], config.alpha, config.convention,
-                allow_negative=config.allow_negative, validate=False,
-            )  # fmt: skip
-        hits = (logits.detach().argmax(1) == hard[idx[0]]).sum()
-        return loss, loss.detach()[None], hits[None]
+        losses = member_losses(logits, _gather(y, idx), configs, K)
+        hits = (logits.detach().argmax(-1) == hard.gather(1, idx)).sum(-1)
+        return losses.sum(), losses.detach(), hits
 
     return step
+
+
+def _gather(y: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    if y.ndim == 2:
+        return y.gather(1, idx)
+    return y.gather(1, idx[..., None].expand(-1, -1, y.shape[-1]))
+
+
+class _Single(nn.Module):
+    """One model as a one-member ensemble: ``[1, B, ...]`` to ``[1, B, K]``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x[0])[None]
 
 
 def fit(
@@ -407,12 +466,13 @@ def fit(
     must be 0). The model ends in eval mode on ``device`` (default: CUDA if available).
     """
     K = check_num_classes(num_classes)
-    x, y = _check_data(*data, K, config.alpha)
+    x, y = _check_data(*data, K)
     dev = torch.device(device) if device is not None else _store.default_device()
     model.to(dev).train()
     x, y = x.to(dev), y.to(dev)
     n = x.shape[0]
-    step = _module_step(model, x, y, config, K)
+    check_targets(y, config, K)
+    step = batch_step(_Single(model), x, y[None], [config], K)
     with num_threads():
         opt = make_optimizer(model.parameters(), config, dev)
         state = LoopState(

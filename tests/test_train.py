@@ -159,7 +159,7 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, optimizer):
         model, opt, loop.make_scheduler(opt, cfg, steps),
         [torch.Generator().manual_seed(cfg.seed)], [loop.History()],
     )  # fmt: skip
-    step = loop._module_step(model, x, y, cfg, 10)
+    step = loop.batch_step(loop._Single(model), x, y[None], [cfg], 10)
     with pytest.raises(KeyboardInterrupt):
         loop.run_epochs(
             state, step, len(x), cfg, device=torch.device("cpu"), checkpoint=ckpt,
@@ -204,7 +204,7 @@ def test_cache_key_covers_every_field():
         model="cnn", hidden=32, alpha=0.1, convention="others", epochs=4, batch_size=32, lr=2e-3,
         weight_decay=1e-4, optimizer="sgd", momentum=0.5, schedule="constant", warmup_frac=0.1,
         drop_last=True, seed=3, train_size=100, classes=(0, 1), label_noise=0.1,
-        allow_negative=True, val_size=50,
+        allow_negative=True, val_size=50, noise_correction=0.2, temperature=2.0,
     )  # fmt: skip
     assert set(changes) == {f.name for f in dataclasses.fields(T.TrainConfig)}
     for name, value in changes.items():
@@ -387,3 +387,66 @@ def test_predict_logits_matches_forward():
     x = torch.randn(10, 1, 28, 28)
     out = T.predict_logits(m, x, batch_size=3)
     assert out.dtype == torch.float32 and torch.allclose(out, m(x), atol=1e-6)
+
+
+# ------------------------------------------------------------------ other objectives in the loop
+
+
+def test_noise_corrected_and_distillation_members_match_fit():
+    """Forward-corrected members, and students trained on a teacher's target rows at temperature T,
+    train in one ensemble exactly as they would on their own."""
+    x, y = _synthetic("train")
+    noisy = lsutils.data.symmetric_label_noise(y, 0.3, 10, seed=0)
+    base = loop.FitConfig(epochs=2, batch_size=64)
+    configs = [dataclasses.replace(base, seed=s, noise_correction=r) for s, r in ((0, 0.0), (1, 0.3))]
+    models = [loop.seeded_init(MLP, c.seed) for c in configs]
+    ensemble.fit_ensemble(models, x, [noisy, noisy], configs, num_classes=10, progress=False)
+    for c, m in zip(configs, models, strict=True):
+        alone = loop.seeded_init(MLP, c.seed)
+        loop.fit(alone, (x, noisy), c, num_classes=10, progress=False)
+        assert _max_diff(alone, m) < 1e-3
+    teacher = lsutils.smooth_targets(y, 10, 0.0) * 6.0  # teacher logits
+    rows = [torch.softmax(teacher / t, 1) for t in (1.0, 4.0)]
+    students = [dataclasses.replace(base, seed=2, temperature=t) for t in (1.0, 4.0)]
+    models = [loop.seeded_init(MLP, 2) for _ in students]
+    hist = ensemble.fit_ensemble(models, x, rows, students, num_classes=10, progress=False)
+    for c, r, m, h in zip(students, rows, models, hist, strict=True):
+        alone = loop.seeded_init(MLP, 2)
+        ha = loop.fit(alone, (x, r), c, num_classes=10, progress=False)
+        assert _max_diff(alone, m) < 1e-3 and ha.train_loss == pytest.approx(h.train_loss, rel=1e-4)
+
+
+def test_member_losses_against_their_definitions():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(2, 5, 10, generator=g)
+    y = torch.randint(0, 10, (2, 5), generator=g)
+    cfgs = [loop.FitConfig(alpha=0.1), loop.FitConfig(noise_correction=0.2)]
+    got = loop.member_losses(z, y, cfgs, 10)
+    smoothed = torch.nn.functional.cross_entropy(z[0], y[0], label_smoothing=0.1)
+    corrected = lsutils.noise.forward_corrected_cross_entropy(z[1], y[1], 0.2)
+    assert torch.allclose(got, torch.stack([smoothed, corrected]), atol=1e-6)
+    rows = torch.softmax(torch.randn(2, 5, 10, generator=g), -1)
+    T = 3.0
+    got = loop.member_losses(z, rows, [loop.FitConfig(temperature=T)] * 2, 10)
+    kd = [T**2 * -(rows[s] * torch.log_softmax(z[s] / T, -1)).sum(-1).mean() for s in range(2)]
+    assert torch.allclose(got, torch.stack(kd), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cfg, targets, match",
+    [
+        (dict(temperature=2.0), "labels", "temperature applies to target rows"),
+        (dict(alpha=0.1), "rows", "smooth the targets yourself"),
+        (dict(noise_correction=0.95), "labels", r"noise rate must be a finite number in \[0, 0.9\)"),
+    ],
+)  # fmt: skip
+def test_objective_and_target_mismatches_are_rejected(cfg, targets, match):
+    x, y = _synthetic("train")
+    data = (x, y if targets == "labels" else lsutils.smooth_targets(y, 10, 0.0))
+    with pytest.raises(ValueError, match=match):
+        loop.fit(MLP(), data, loop.FitConfig(**cfg), num_classes=10, progress=False)
+
+
+def test_noise_correction_and_smoothing_are_exclusive():
+    with pytest.raises(ValueError, match="either label smoothing"):
+        loop.FitConfig(alpha=0.1, noise_correction=0.2)
