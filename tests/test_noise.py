@@ -62,12 +62,15 @@ def test_forward_correction_at_zero_noise_is_cross_entropy_and_stays_finite():
     assert torch.isfinite(z16.grad.float()).all()
 
 
+Z10, Z3 = torch.zeros(2, 10), torch.zeros(2, 3)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: noise.forward_corrected_cross_entropy(torch.zeros(2, 10), torch.tensor([0, 1]), 0.9),
+        (lambda: noise.forward_corrected_cross_entropy(Z10, torch.tensor([0, 1]), 0.9),
          r"noise rate must be a finite number in \[0, 0.9\)"),
-        (lambda: noise.forward_corrected_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 3]), 0.1),
+        (lambda: noise.forward_corrected_cross_entropy(Z3, torch.tensor([0, 3]), 0.1),
          r"labels must lie in \[0, 2\]"),
         (lambda: noise.symmetric_noise_matrix(1, 0.1), "num_classes must be at least 2"),
         (lambda: noise.noise_matched_alpha(-0.1, 10), r"rate must be a finite number in \[0"),

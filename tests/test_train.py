@@ -1,4 +1,5 @@
-"""The training core on small synthetic data (no Fashion-MNIST needed): loop, ensemble, cache, locks."""
+"""The training core on small synthetic data (no Fashion-MNIST needed): loop, ensemble, cache,
+locks."""
 
 from __future__ import annotations
 
@@ -100,7 +101,11 @@ def test_fit_accepts_target_rows_and_rejects_alpha_with_them():
     x, y = _synthetic("train")
     targets = lsutils.smooth_targets(y, 10, 0.2)
     h = loop.fit(
-        MLP(), (x, targets), loop.FitConfig(epochs=2, batch_size=100), num_classes=10, progress=False
+        MLP(),
+        (x, targets),
+        loop.FitConfig(epochs=2, batch_size=100),
+        num_classes=10,
+        progress=False,
     )
     assert min(h.train_loss) > lsutils.loss_floor(10, 0.2)
     with pytest.raises(ValueError, match="alpha=0"):
@@ -125,7 +130,9 @@ def test_fit_rejects_bad_labels_up_front(labels, match):
 def test_fit_checks_the_class_count_against_the_model():
     x, y = _synthetic("train")
     with pytest.raises(ValueError, match="outputs 4 logits, num_classes is 10"):
-        loop.fit(MLP(num_classes=4), (x, y), loop.FitConfig(epochs=1), num_classes=10, progress=False)
+        loop.fit(
+            MLP(num_classes=4), (x, y), loop.FitConfig(epochs=1), num_classes=10, progress=False
+        )
 
 
 def test_schedule_with_warmup():
@@ -258,8 +265,9 @@ def test_ensemble_members_match_sequential_training(fake_data):
 def test_ensemble_members_may_not_differ_in_loop_settings():
     cfgs = [loop.FitConfig(seed=0), loop.FitConfig(seed=1, lr=0.1)]
     with pytest.raises(ValueError, match="may differ only in"):
-        ensemble.fit_ensemble([MLP(), MLP()], torch.randn(8, 784), [torch.zeros(8).long()] * 2, cfgs,
-                              num_classes=10)  # fmt: skip
+        ensemble.fit_ensemble(
+            [MLP(), MLP()], torch.randn(8, 784), [torch.zeros(8).long()] * 2, cfgs, num_classes=10
+        )
 
 
 def test_stacked_mlp_round_trip():
@@ -398,7 +406,9 @@ def test_noise_corrected_and_distillation_members_match_fit():
     x, y = _synthetic("train")
     noisy = lsutils.data.symmetric_label_noise(y, 0.3, 10, seed=0)
     base = loop.FitConfig(epochs=2, batch_size=64)
-    configs = [dataclasses.replace(base, seed=s, noise_correction=r) for s, r in ((0, 0.0), (1, 0.3))]
+    configs = [
+        dataclasses.replace(base, seed=s, noise_correction=r) for s, r in ((0, 0.0), (1, 0.3))
+    ]
     models = [loop.seeded_init(MLP, c.seed) for c in configs]
     ensemble.fit_ensemble(models, x, [noisy, noisy], configs, num_classes=10, progress=False)
     for c, m in zip(configs, models, strict=True):
@@ -437,7 +447,7 @@ def test_member_losses_against_their_definitions():
     [
         (dict(temperature=2.0), "labels", "temperature applies to target rows"),
         (dict(alpha=0.1), "rows", "smooth the targets yourself"),
-        (dict(noise_correction=0.95), "labels", r"noise rate must be a finite number in \[0, 0.9\)"),
+        (dict(noise_correction=0.95), "labels", r"noise rate must be a finite number in \[0, 0.9"),
     ],
 )  # fmt: skip
 def test_objective_and_target_mismatches_are_rejected(cfg, targets, match):
