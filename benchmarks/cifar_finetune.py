@@ -8,9 +8,8 @@ DataLoader, fp32, NCHW, plain SGD. Both train the same ResNet at the same input 
 Also prints the model FLOP/s of our loop (FLOPs of one training step counted by
 torch.utils.flop_counter) as a fraction of the device's bf16 peak.
 
-    python benchmarks/cifar_finetune.py --size tiny            # CPU, 512 images, ResNet-18 at 32 px
-    python benchmarks/cifar_finetune.py --size full            # GPU, 50,000 images, ResNet-18 at
-    112 px
+    python benchmarks/cifar_finetune.py --size tiny   # CPU, 512 images, ResNet-18 at 32 px
+    python benchmarks/cifar_finetune.py --size full   # GPU, 50,000 images, ResNet-18 at 112 px
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from lsutils import cifar, finetune
 
-SIZES = {  # images, input size, batch, epochs of ours (first is warm-up/compile), epochs of the reference
+# images, input size, batch, epochs of ours (the first is warm-up/compile), epochs of the reference
+SIZES = {
     "tiny": dict(images=512, image_size=32, batch_size=128, epochs=3, ref_epochs=2),
     "full": dict(images=50_000, image_size=112, batch_size=512, epochs=3, ref_epochs=2),
 }
@@ -56,9 +56,10 @@ def bench_ours(x, y, args, device) -> float:
         epochs=args.epochs,
         batch_size=args.batch_size,
         compile=args.compile,
+        bf16=device.type == "cuda",
     )
     _, hist = finetune.train(cfg, x, y, device=device, progress=False)
-    seconds = sum(hist["epoch_seconds"][1:])  # drop the first epoch: warm-up and compilation
+    seconds = sum(hist.epoch_seconds[1:])  # drop the first epoch: warm-up and compilation
     return (len(x) // args.batch_size) * args.batch_size * (args.epochs - 1) / seconds
 
 
@@ -174,8 +175,8 @@ def main() -> None:
     print(f"reference: {ref:10.1f} images/s")
     print(f"ratio:     {ours / ref:10.2f}x")
     print(
-        f"model FLOPs per training image: {flops / 1e9:.3f} GFLOP; achieved {achieved:.3f} TFLOP/s; "
-        f"fraction of bf16 peak: {frac}"
+        f"model FLOPs per training image: {flops / 1e9:.3f} GFLOP; "
+        f"achieved {achieved:.3f} TFLOP/s; fraction of bf16 peak: {frac}"
     )
     if source == "synthetic" and root.name.startswith("lsutils-bench-"):  # our temporary copy
         shutil.rmtree(root, ignore_errors=True)

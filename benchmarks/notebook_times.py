@@ -1,9 +1,13 @@
 """Wall time of every notebook, each executed on its own with an empty model cache (the worst case a
 reader meets), or with a shared cache (``--warm``, what ``make book`` sees after ``make test``).
 
-    .venv/bin/python benchmarks/notebook_times.py            # every notebook in book/, exercises/,
-    solutions/ .venv/bin/python benchmarks/notebook_times.py book/principles/05_calibration.ipynb
-    --warm
+    .venv/bin/python benchmarks/notebook_times.py                # book/, exercises/, solutions/
+    .venv/bin/python benchmarks/notebook_times.py book/principles/05_calibration.ipynb --warm
+
+A notebook whose cell fails is reported as FAILED (its time is not a result) and the script exits
+with status 1; so does a notebook over the budget (``--budget``, default 120 s). Cells tagged
+``raises-exception`` (the exercise placeholders) may raise, as under nbval. Torch uses its default
+number of threads unless ``LSUTILS_THREADS`` is set.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = ("book", "exercises", "solutions")
@@ -30,19 +35,21 @@ def notebooks(paths: list[str]) -> list[Path]:
     )
 
 
-def run(path: Path, cache: str) -> float:
+def run(path: Path, cache: str) -> float | None:
+    """Seconds to execute ``path`` top to bottom, or None if a cell failed."""
     nb = nbformat.read(path, as_version=4)
     os.environ["LSUTILS_CACHE"] = cache
     os.environ["LSUTILS_PROGRESS"] = "0"
     client = NotebookClient(
-        nb,
-        timeout=900,
-        kernel_name="python3",
-        allow_errors=True,
+        nb, timeout=900, kernel_name="python3", allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
-    )
+    )  # fmt: skip
     start = time.perf_counter()
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        print(f"FAILED {path.relative_to(ROOT)}:\n{str(err)[-2000:]}", file=sys.stderr)
+        return None
     return time.perf_counter() - start
 
 
@@ -54,22 +61,31 @@ def main() -> int:
     parser.add_argument(
         "--warm", action="store_true", help="share one cache across notebooks (in $LSUTILS_CACHE)"
     )
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per notebook")
     args = parser.parse_args()
-    shared = os.environ.get("LSUTILS_CACHE", str(ROOT / ".cache" / "lsutils"))
-    rows = []
+    shared = os.environ.get("LSUTILS_CACHE") or str(ROOT / ".cache" / "lsutils")
+    rows, bad = [], 0
     for path in notebooks(args.paths):
         if args.warm:
             seconds = run(path, shared)
         else:
             with tempfile.TemporaryDirectory(prefix="lsutils-cold-") as cold:
                 seconds = run(path, cold)
-        rows.append((path.relative_to(ROOT).as_posix(), seconds))
-        print(f"{seconds:8.1f} s  {rows[-1][0]}", flush=True)
+        name = path.relative_to(ROOT).as_posix()
+        if seconds is None:
+            bad += 1
+            print(f"  FAILED  {name}", flush=True)
+            continue
+        over = seconds > args.budget
+        bad += over
+        rows.append(seconds)
+        print(f"{seconds:8.1f} s  {name}{'  OVER BUDGET' if over else ''}", flush=True)
+    threads = os.environ.get("LSUTILS_THREADS") or "torch default"
     print(
-        f"{sum(s for _, s in rows):8.1f} s  total ({'warm' if args.warm else 'cold'} cache, "
-        f"{os.cpu_count()} CPUs)"
+        f"{sum(rows):8.1f} s  total ({'warm' if args.warm else 'cold'} cache, "
+        f"{os.cpu_count()} CPUs, threads: {threads}); {bad} failed or over budget"
     )
-    return 0
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
