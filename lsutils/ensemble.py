@@ -129,7 +129,7 @@ def fit_ensemble(
     inputs ``x`` in their own seeded order. MLPs train together as a :class:`StackedMLP`; other
     models are trained one after the other with :func:`lsutils.loop.fit`.
     """
-    base = _shared(configs)
+    _shared(configs)  # raises if the members differ in anything but MEMBER_FIELDS
     K = check_num_classes(num_classes)
     if not (len(models) == len(ys) == len(configs)):
         raise ValueError("need one model, one label tensor and one config per member")
@@ -141,25 +141,26 @@ def fit_ensemble(
     dev = torch.device(device) if device is not None else _store.default_device()
     y = _member_targets(ys, configs, x.shape[0], K).to(dev)
     net = StackedMLP(models).to(dev)
-    x = x.to(dev)
-    with num_threads():
-        opt = make_optimizer(net.parameters(), base, dev)
-        total = base.epochs * steps_per_epoch(x.shape[0], base)
-        gens = [torch.Generator(device="cpu").manual_seed(c.seed) for c in configs]
-        state = LoopState(
-            net, opt, make_scheduler(opt, base, total), gens, [History() for _ in configs]
-        )
-        step = batch_step(net, x, y, list(configs), K)
-        run_epochs(
-            state,
-            step,
-            x.shape[0],
-            base,
-            device=dev,
-            progress=progress,
-            desc=f"{len(models)} seeds",
-        )
+    histories = _fit_stacked(net, x.to(dev), y, list(configs), K, dev, progress)
     net.copy_to(models)
     for m in models:
         m.to(dev).eval()
+    return histories
+
+
+def _fit_stacked(
+    net: StackedMLP, x: torch.Tensor, y: torch.Tensor, configs: list[FitConfig], K: int,
+    dev: torch.device, progress: bool,
+) -> list[History]:  # fmt: skip
+    """The shared epoch loop over the stacked members, each with its own data order."""
+    base, n = configs[0], x.shape[0]
+    with num_threads():
+        opt = make_optimizer(net.parameters(), base, dev)
+        sched = make_scheduler(opt, base, base.epochs * steps_per_epoch(n, base))
+        gens = [torch.Generator(device="cpu").manual_seed(c.seed) for c in configs]
+        state = LoopState(net, opt, sched, gens, [History() for _ in configs])
+        step = batch_step(net, x, y, configs, K)
+        run_epochs(
+            state, step, n, base, device=dev, progress=progress, desc=f"{len(configs)} seeds"
+        )
     return state.histories

@@ -327,6 +327,30 @@ def _sweep_configs(
     }  # fmt: skip
 
 
+def _sweep_data(root, profile) -> tuple[torch.Tensor, ...]:
+    """Training and test images and labels, cut to the profile's sizes."""
+    x, y = load_cifar10(root, "train")
+    xt, yt = load_cifar10(root, "test")
+    n, m = profile.train_size, profile.test_size
+    return x[:n], y[:n], xt[:m], yt[:m]
+
+
+def _save_sweep(result: SweepResult) -> None:
+    logits = {str(a): t for a, t in result.logits.items()}
+    _store.save_torch({"logits": logits, "labels": result.labels}, result.path / "test_logits.pt")
+    runs = {str(a): r for a, r in result.runs.items()}
+    _store.save_json({"provenance": result.provenance, "runs": runs}, result.path / "results.json")
+
+
+def _sweep_key(meta: dict, configs: dict[float, FinetuneConfig], device: torch.device) -> str:
+    blob = {
+        **meta,
+        "device_type": device.type,
+        "configs": {str(a): c.canonical() for a, c in configs.items()},
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _load_sweep(out: Path) -> SweepResult | None:
     try:
         saved = _store.load_json(out / "results.json")
@@ -365,28 +389,14 @@ def run_sweep(
     loaded instead of rerun, and an interrupted one resumes from its checkpoints.
     """
     device = torch.device(device) if device is not None else _store.default_device()
-    x, y = load_cifar10(root, "train")
-    xt, yt = load_cifar10(root, "test")
-    x, y, xt, yt = (
-        x[: profile.train_size],
-        y[: profile.train_size],
-        xt[: profile.test_size],
-        yt[: profile.test_size],
-    )
+    x, y, xt, yt = _sweep_data(root, profile)
     K = len(CIFAR10_CLASSES)
     configs = _sweep_configs(alphas, profile, model, pretrained, seed)
-    weights = build_model(model, K, pretrained)[1]
     meta = {
-        "profile": profile.name, "data_source": data_source(root), "weights": weights, "seed": seed,
-        "train_size": len(x), "test_size": len(xt),
+        "profile": profile.name, "data_source": data_source(root), "seed": seed,
+        "weights": build_model(model, K, pretrained)[1], "train_size": len(x), "test_size": len(xt),
     }  # fmt: skip
-    blob = {
-        **meta,
-        "device_type": device.type,
-        "configs": {str(a): c.canonical() for a, c in configs.items()},
-    }
-    key = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
-    out = _store.cache_dir() / "cifar_finetune" / key
+    out = _store.cache_dir() / "cifar_finetune" / _sweep_key(meta, configs, device)
     if cache and (done := _load_sweep(out)) is not None:
         return done
     runs, logits = {}, {}
@@ -397,12 +407,7 @@ def run_sweep(
         )
         logits[a] = evaluate(net, xt, image_size=cfg.image_size, device=device, bf16=cfg.bf16)
         runs[a] = {**evaluation_metrics(logits[a], yt, a), "history": hist.to_dict()}
-    prov = provenance(device, **meta)
+    result = SweepResult(runs, logits, yt, provenance(device, **meta), out)
     if cache:
-        _store.save_torch(
-            {"logits": {str(a): t for a, t in logits.items()}, "labels": yt}, out / "test_logits.pt"
-        )
-        _store.save_json(
-            {"provenance": prov, "runs": {str(a): r for a, r in runs.items()}}, out / "results.json"
-        )
-    return SweepResult(runs, logits, yt, prov, out)
+        _save_sweep(result)
+    return result
