@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 # Import lsutils from this checkout (also when .venv is shared with another worktree).
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
+.PHONY: book pdf test unit notebooks venv data exercises check-exercises browser-test bench lint clean
 
 venv: $(STAMP)
 
@@ -35,10 +35,28 @@ data:
 	fi
 
 # --all: re-read (and so re-execute) every page, so no number in the prose is left over from an old build.
-# Notebook kernels inherit MPLBACKEND: the inline backend makes plt.show() put figures in the pages.
+# Notebook kernels inherit MPLBACKEND (the inline backend makes plt.show() put figures in the pages) and
+# IPYTHONDIR, whose kernel config (book/ipython_kernel_config.py) makes the figures SVG.
+# Rendering errors fail the build: tools/check_sources.py before it (control characters, TeX escapes lost
+# in Python strings), the book's Sphinx extension during it (-W), and MathJax in Chromium after it.
+IPYTHON_BUILD := $(CURDIR)/_build/ipython
+CHROMIUM ?= /usr/bin/chromium
 book: $(STAMP) data
+	$(PY) tools/check_sources.py
 	rm -rf _build/html
-	MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
+	mkdir -p $(IPYTHON_BUILD)/profile_default
+	cp book/ipython_kernel_config.py $(IPYTHON_BUILD)/profile_default/
+	IPYTHONDIR=$(IPYTHON_BUILD) MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 \
+	  $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  LSUTILS_BROWSER_TEST=require LSUTILS_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -p no:cacheprovider \
+	    tests/test_browser.py -k test_no_math_errors; \
+	else echo "note: no Chromium at $(CHROMIUM): MathJax errors are checked by make browser-test"; fi
+
+# A PDF of the built book (run `make book` first): the pages in table-of-contents order, printed by the
+# same headless Chromium as the browser test, with a title page and contents. See tools/build_pdf.py.
+pdf: $(STAMP)
+	$(PY) tools/build_pdf.py
 
 unit: $(STAMP) data
 	$(PY) -m pytest tests -q
