@@ -14,11 +14,14 @@ export PYTHONHASHSEED := 0
 export PYTHONPATH := $(CURDIR)
 
 # Notebooks run JOBS at a time (one kernel each, one torch thread each: on 2 cores that beats one
-# notebook with 2 threads). Kernels inherit MPLBACKEND so that plt.show() puts figures in the pages.
+# notebook with 2 threads). Kernels inherit MPLBACKEND (the inline backend makes plt.show() put figures
+# in the pages) and IPYTHONDIR, whose kernel config (book/ipython_kernel_config.py) makes figures SVG.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-NB_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 LSUTILS_THREADS=1
+IPYTHON_BUILD := $(CURDIR)/_build/ipython
+NB_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 LSUTILS_THREADS=1 \
+  IPYTHONDIR=$(IPYTHON_BUILD)
 
-.PHONY: book test unit notebooks venv data exercises check-exercises browser-test bench lint clean
+.PHONY: book pdf test unit notebooks venv data exercises check-exercises browser-test bench lint clean
 
 venv: $(STAMP)
 
@@ -41,10 +44,25 @@ data:
 
 # Every notebook is executed afresh (tools/execute_notebooks.py empties the execution cache first);
 # --all re-reads every page, so no number in the prose is left over from an old build.
+# Rendering errors fail the build: tools/check_sources.py before it (control characters, TeX escapes
+# lost in Python strings), the book's Sphinx extension during it (-W), and MathJax in Chromium after it.
+CHROMIUM ?= /usr/bin/chromium
 book: $(STAMP) data
+	$(PY) tools/check_sources.py
 	rm -rf _build/html
+	mkdir -p $(IPYTHON_BUILD)/profile_default
+	cp book/ipython_kernel_config.py $(IPYTHON_BUILD)/profile_default/
 	$(NB_ENV) $(PY) tools/execute_notebooks.py --jobs $(JOBS)
 	$(NB_ENV) $(VENV)/bin/jupyter-book build --all . -W -n --keep-going
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  LSUTILS_BROWSER_TEST=require LSUTILS_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -p no:cacheprovider \
+	    tests/test_browser.py -k test_no_math_errors; \
+	else echo "note: no Chromium at $(CHROMIUM): MathJax errors are checked by make browser-test"; fi
+
+# A PDF of the built book (run `make book` first): the pages in table-of-contents order, printed by the
+# same headless Chromium as the browser test, with a title page and contents. See tools/build_pdf.py.
+pdf: $(STAMP)
+	$(PY) tools/build_pdf.py
 
 unit: $(STAMP) data
 	$(PY) -m pytest tests -q
