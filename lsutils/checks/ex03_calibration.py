@@ -285,7 +285,7 @@ register(
             Mistake(
                 "reciprocal",
                 lambda lg, y: 1 / _fit_nll(lg, y),
-                "this is 1/T: the logits are DIVIDED by T (T > 1 softens an overconfident model)",
+                "this is 1/T: temperature scaling DIVIDES the logits by T",
             ),
             Mistake(
                 "unfitted",
@@ -333,7 +333,7 @@ register(
         "3.4",
         "Smoothing to match an accuracy",
         reference=lambda accuracy, num_classes: (1 - accuracy) * num_classes / (num_classes - 1),
-        output=Number("alpha", tol=1e-9),
+        output=Number("alpha"),
         cases=_cases_3_4,
         mistakes=(
             Mistake("others", lambda acc, k: 1 - acc, OTHERS_HINT),
@@ -483,7 +483,7 @@ register(
         "3.7",
         "Temperature scaling after smoothing",
         reference=_temperature_for,
-        output=Number("temperature", tol=1e-7),
+        output=Number("temperature"),
         cases=_cases_3_7,
         mistakes=(
             Mistake(

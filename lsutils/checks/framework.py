@@ -610,10 +610,18 @@ def _run(ex: Exercise, answer: Any, seed: int | None) -> str:
             + (" (it should be an expression in the symbols)" if ex.takes == "value" else "")
         )
     for prop in ex.properties:
-        if not prop.holds(outcomes[i].reading.parts, cases[i]):
+        if not _holds(prop, outcomes[i].reading, cases[i]):
             where = f" ({cases[i].what})" if cases[i].what else ""
             fail(prop.hint + where)
     fail(_mismatch(ex, outcomes[i].reading, refs[i].reading, cases[i]))
+
+
+def _holds(prop: Property, reading: Reading, case: Case) -> bool:
+    """Whether the answer has the property; an answer it cannot be judged on is not blamed."""
+    try:
+        return bool(prop.holds(reading.parts, case))
+    except Exception:  # e.g. parts of mismatched shapes: the generic message explains better
+        return True
 
 
 def _constant(readings: list[Reading]) -> bool:
