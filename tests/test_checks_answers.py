@@ -276,6 +276,21 @@ def test_forbidden_shortcuts_inside_torch_modules_are_caught():
     assert "not to use torch.Tensor.backward" in fails("2.1", grad)
 
 
+def test_shortcuts_kept_in_a_variable_or_a_default_argument_are_refused():
+    shortcut = torch.log_softmax
+    assert "refers to it" in fails("2.5", lambda x: shortcut(x, -1))
+
+    def log_softmax(x, normalise=torch.log_softmax):
+        return normalise(x, -1)
+
+    assert "refers to it" in fails("2.5", log_softmax)
+
+    def log_softmax_by_name(x):
+        return getattr(torch, "log_" + "softmax")(x, -1)
+
+    assert "called it" in fails("2.5", log_softmax_by_name)
+
+
 # ------------------------------------------------------------------ odd answers: clear failures
 
 

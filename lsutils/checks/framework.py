@@ -404,8 +404,8 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 
 
 def _referenced(fn: Any, seen: set[int] | None = None) -> Iterator[Any]:
-    """Objects a function refers to by global name or closure, following the learner's own helper
-    functions (those defined in the same module)."""
+    """Objects a function refers to by global name, closure or default argument, following the
+    learner's own helper functions (those defined in the same module)."""
     seen = set() if seen is None else seen
     if id(fn) in seen or not isinstance(fn, types.FunctionType):
         return
@@ -413,6 +413,7 @@ def _referenced(fn: Any, seen: set[int] | None = None) -> Iterator[Any]:
     names = {n for c in _code_objects(fn.__code__) for n in c.co_names}
     found = [fn.__globals__[n] for n in names if n in fn.__globals__]
     found += [c.cell_contents for c in fn.__closure__ or () if _has_contents(c)]
+    found += [*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values()]
     for obj in found:
         yield obj
         if isinstance(obj, types.FunctionType) and obj.__module__ == fn.__module__:
@@ -560,9 +561,21 @@ def _mismatch(ex: Exercise, got: Reading, ref: Reading, case: Case) -> str:
     return "the answer is not right"
 
 
-def _run(ex: Exercise, answer: Any, seed: int | None) -> str:
+def _references(ex: Exercise, seed: int | None) -> tuple[list[Case], list[Outcome]]:
+    """Fresh inputs and the reference's results on them (a failing reference is a checker bug)."""
     from .inputs import Draw
 
+    cases = ex.cases(Draw(secrets.randbits(62) if seed is None else seed))
+    refs = [evaluate(ex, ex.reference, case) for case in cases]
+    for case, ref in zip(cases, refs, strict=True):
+        if ref.error is not None:
+            raise RuntimeError(f"the reference failed {case.what}: {ref.error!r}")
+        if not all(bool(torch.isfinite(p).all()) for p in ref.reading.parts):
+            raise RuntimeError(f"the reference is not finite {case.what}")
+    return cases, refs
+
+
+def _learner_outcomes(ex: Exercise, answer: Any, cases: list[Case]) -> list[Outcome]:
     if ex.takes == "function":
         if not callable(answer):
             fail(
@@ -570,37 +583,31 @@ def _run(ex: Exercise, answer: Any, seed: int | None) -> str:
                 "(its name, without calling it)"
             )
         _check_references(ex, answer)
-    draw = Draw(secrets.randbits(62) if seed is None else seed)
-    cases = ex.cases(draw)
-    refs = [evaluate(ex, ex.reference, case) for case in cases]
-    for case, ref in zip(cases, refs, strict=True):
-        if ref.error is not None:
-            raise RuntimeError(f"the reference failed {case.what}: {ref.error!r}")
-        if not all(bool(torch.isfinite(p).all()) for p in ref.reading.parts):
-            raise RuntimeError(f"the reference is not finite {case.what}")
     outcomes = []
     for case in cases:
         out = evaluate(ex, answer, case, learner=True)
         if isinstance(out.error, NotImplementedError) and str(out.error) == f"Exercise {ex.id}":
             raise _Placeholder()
         outcomes.append(out)
-    bad = [
-        i
-        for i, (out, ref) in enumerate(zip(outcomes, refs, strict=True))
-        if out.error is not None or not _close(out.reading, ref.reading, ex.output, False)
-    ]
-    if not bad:
-        return ex.passed
+    return outcomes
+
+
+def _diagnose(
+    ex: Exercise, cases: list[Case], refs: list[Outcome], outcomes: list[Outcome]
+) -> NoReturn:
+    """Fail with the most specific message: a declared mistake, an error, a shape, a constant
+    answer, a missing property, and last where the answer goes wrong."""
     for mistake in ex.mistakes:
         if all(
             _same(out, _safe(ex, mistake.answer, case), ex.output)
             for out, case in zip(outcomes, cases, strict=True)
         ):
             fail(mistake.hint)
-    i = bad[0]
-    if outcomes[i].error is not None:
-        fail(_raised(ex, outcomes[i].error, cases[i]))
-    shape = _shape_problem(ex, outcomes[i].reading, refs[i].reading, cases[i])
+    i = next(i for i, (o, r) in enumerate(zip(outcomes, refs, strict=True)) if not _right(o, r, ex))
+    got, ref, case = outcomes[i], refs[i].reading, cases[i]
+    if got.error is not None:
+        fail(_raised(ex, got.error, case))
+    shape = _shape_problem(ex, got.reading, ref, case)
     if shape:
         fail(shape)
     if _constant([o.reading for o in outcomes]) and not _constant([r.reading for r in refs]):
@@ -610,10 +617,21 @@ def _run(ex: Exercise, answer: Any, seed: int | None) -> str:
             + (" (it should be an expression in the symbols)" if ex.takes == "value" else "")
         )
     for prop in ex.properties:
-        if not _holds(prop, outcomes[i].reading, cases[i]):
-            where = f" ({cases[i].what})" if cases[i].what else ""
-            fail(prop.hint + where)
-    fail(_mismatch(ex, outcomes[i].reading, refs[i].reading, cases[i]))
+        if not _holds(prop, got.reading, case):
+            fail(prop.hint + (f" ({case.what})" if case.what else ""))
+    fail(_mismatch(ex, got.reading, ref, case))
+
+
+def _right(out: Outcome, ref: Outcome, ex: Exercise) -> bool:
+    return out.error is None and _close(out.reading, ref.reading, ex.output, nan_equal=False)
+
+
+def _run(ex: Exercise, answer: Any, seed: int | None) -> str:
+    cases, refs = _references(ex, seed)
+    outcomes = _learner_outcomes(ex, answer, cases)
+    if not all(_right(out, ref, ex) for out, ref in zip(outcomes, refs, strict=True)):
+        _diagnose(ex, cases, refs, outcomes)
+    return ex.passed
 
 
 def _holds(prop: Property, reading: Reading, case: Case) -> bool:
