@@ -74,10 +74,10 @@ notebooks: $(STAMP) data
 test: unit check-exercises notebooks
 
 exercises: $(STAMP)
-	$(PY) -m lsutils.exercisegen solutions exercises
+	$(PY) tools/exercisegen.py solutions exercises
 
 check-exercises: $(STAMP)
-	$(PY) -m lsutils.exercisegen solutions exercises --check
+	$(PY) tools/exercisegen.py solutions exercises --check
 
 browser-test: $(STAMP)
 	LSUTILS_BROWSER_TEST=require $(PY) -m pytest -q tests/test_browser.py

@@ -1,16 +1,29 @@
-"""The exercise notebooks and Hands-On pages are generated from solutions/ and must not drift from
-them."""
+"""The exercise notebooks and Hands-On pages are generated from solutions/ by tools/exercisegen.py
+and must not drift from them."""
 
+import importlib.util
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lsutils import exercisegen as gen
-
 ROOT = Path(__file__).resolve().parents[1]
+TOOL = ROOT / "tools" / "exercisegen.py"
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("exercisegen", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["exercisegen"] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load_tool()
 
 
 def _toy():
@@ -35,6 +48,20 @@ def test_repository_is_up_to_date():
         str(ROOT / "book" / "hands_on"),
     ]
     assert gen.main([*folders, "--check"]) == 0
+
+
+def test_the_tool_runs_as_documented_and_is_not_in_the_package():
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "solutions", "exercises", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert not (ROOT / "lsutils" / "exercisegen.py").exists()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(PY) tools/exercisegen.py solutions exercises --check" in makefile
 
 
 def test_strip_solutions_keeps_indentation():
