@@ -1,11 +1,12 @@
 """Putting computed results into the book's pages: glued numbers and numbered, captioned tables.
 
-- :func:`glue` stores a value under a name for the prose (``{glue:text}`name:.3f```), exactly as
-  ``myst_nb.glue(name, value, display=False)`` does, but without needing myst-nb: a notebook that runs
-  on Colab or a laptop with only ``lsutils`` installed works the same (outside IPython it does nothing).
-- :class:`Table` is a results table with a caption and a label. Jupyter shows it as an HTML table; the
-  book renders its Markdown form, a MyST ``table`` directive, as a numbered table that the prose can
-  cite with ``{numref}`label```.
+- :func:`glue` stores a value under a name for the prose (``{glue:text}`name:.3f```), exactly
+  as ``myst_nb.glue(name, value, display=False)`` does, but without needing myst-nb: a notebook
+  run on Colab or a laptop with only ``lsutils`` installed works the same (outside IPython it
+  does nothing).
+- :class:`Table` is a results table with a caption and a label. Jupyter shows it as an HTML table;
+  the book renders its Markdown form, a MyST ``table`` directive, as a numbered table that the
+  prose can cite with ``{numref}`label```.
 """
 
 from __future__ import annotations

@@ -142,7 +142,8 @@ def claim(interval: Interval, direction: str, what: str = "the difference") -> I
     if interval.direction() != direction:
         raise ClaimError(
             f"claimed {what} is {direction!r}, but its {interval.confidence:.0%} interval "
-            f"[{interval.low:.4g}, {interval.high:.4g}] (n={interval.n}) says {interval.direction()!r}"
+            f"[{interval.low:.4g}, {interval.high:.4g}] (n={interval.n}) "
+            f"says {interval.direction()!r}"
         )
     return interval
 
