@@ -65,7 +65,7 @@ pdf: $(STAMP)
 	$(PY) tools/build_pdf.py
 
 unit: $(STAMP) data
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -n $(JOBS)
 
 notebooks: $(STAMP) data
 	$(NB_ENV) $(PY) -m pytest -q -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
