@@ -1,10 +1,10 @@
 """Value learning on a small Markov chain: the test bed of the reinforcement-learning chapter.
 
 A fair random walk on a chain of states with walls at both ends and Bernoulli rewards has a value
-function that linear algebra gives exactly (:func:`chain_random_walk`). :func:`monte_carlo_returns`
-samples discounted returns from it, and :func:`fit_value_network` fits a small network to scalar
-targets by regression or by classification over bins (the target constructions of
-:mod:`lsutils.value_targets`).
+function that linear algebra gives exactly (:func:`chain_random_walk`). :func:`td_value_learning`
+learns it by temporal differences (bootstrapped targets from a target network), by regression or by
+classification over bins (the target constructions of :mod:`lsutils.value_targets`), for several
+losses and seeds at once.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ import torch
 
 from ._validate import check_choice, check_float, check_int
 from .loop import num_threads
-from .models import small_mlp
 from .stacked import StackedSmallMLP
 from .value_targets import (
     _check_sorted,
-    _check_values,
     bin_centers,
-    expected_value,
     hl_gauss,
     one_hot_bins,
     two_hot,
@@ -31,9 +28,6 @@ from .value_targets import (
 
 __all__ = [
     "chain_random_walk",
-    "monte_carlo_returns",
-    "fit_value_network",
-    "VALUE_METHODS",
     "TD_METHODS",
     "TDResult",
     "td_value_learning",
@@ -67,89 +61,9 @@ def chain_random_walk(
     return P, V
 
 
-def monte_carlo_returns(
-    reward_prob: torch.Tensor, gamma: float, samples_per_state: int, horizon: int, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sampled discounted returns of the chain random walk, truncated after ``horizon`` steps.
-
-    Returns ``(start_state [S * n], G [S * n])`` with ``n = samples_per_state`` episodes from each
-    state.
-    """
-    reward_prob = torch.as_tensor(reward_prob, dtype=torch.float64)
-    num_states = reward_prob.numel()
-    gen = torch.Generator().manual_seed(seed)
-    start = torch.arange(num_states).repeat_interleave(samples_per_state)
-    state, G, discount = start.clone(), torch.zeros(start.numel(), dtype=torch.float64), 1.0
-    for _ in range(horizon):
-        G += discount * (
-            torch.rand(state.numel(), generator=gen, dtype=torch.float64) < reward_prob[state]
-        )
-        discount *= gamma
-        step = torch.where(torch.rand(state.numel(), generator=gen) < 0.5, -1, 1)
-        state = (state + step).clamp(0, num_states - 1)
-    return start, G
-
-
-VALUE_METHODS = ("mse", "mse_scaled", "one_hot", "two_hot", "hl_gauss")
-
-
-def fit_value_network(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    x_eval: torch.Tensor,
-    method: str,
-    edges: torch.Tensor,
-    *,
-    sigma_bins: float = 0.75,
-    hidden: int = 64,
-    steps: int = 1500,
-    lr: float = 3e-3,
-    seed: int = 0,
-) -> torch.Tensor:
-    """Train a small MLP on inputs ``x [N, d]`` and scalar targets ``y [N]``; return its predicted
-    means at ``x_eval [M, d]`` (float64).
-
-    ``method``: "mse" (regress ``y``), "mse_scaled" (regress ``y / edges[-1]``, then rescale), or
-    cross-entropy against "one_hot", "two_hot" or "hl_gauss" targets over the bins ``edges``
-    (HL-Gauss width ``sigma_bins`` bin widths), decoded with :func:`expected_value`.
-    Full-batch Adam for ``steps`` steps, seeded.
-    """
-    if method not in VALUE_METHODS:
-        raise ValueError(f"method must be one of {VALUE_METHODS}, got {method!r}")
-    edges = _check_sorted(edges, "edges", 3)
-    centers = bin_centers(edges)
-    y = _check_values(y, torch.float64)
-    torch.manual_seed(seed)
-    out = 1 if method.startswith("mse") else centers.numel()
-    net = small_mlp(x.shape[1], out, hidden)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    scale = float(edges[-1]) if method == "mse_scaled" else 1.0
-    if method == "one_hot":
-        targets = one_hot_bins(y, edges)
-    elif method == "two_hot":
-        targets = two_hot(y, centers)
-    elif method == "hl_gauss":
-        targets = hl_gauss(y, edges, sigma_bins * float(edges[1] - edges[0]))
-    else:
-        targets = (y / scale)[:, None]
-    x, targets = x.float(), targets.float()
-    for _ in range(steps):
-        output = net(x)
-        if method.startswith("mse"):
-            loss = torch.nn.functional.mse_loss(output, targets)
-        else:
-            loss = torch.nn.functional.cross_entropy(output, targets)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with torch.no_grad():
-        output = net(x_eval.float()).double()
-    return output[:, 0] * scale if method.startswith("mse") else expected_value(output, centers)
-
-
 #: Losses :func:`td_value_learning` compares: squared error on the TD target (raw, or divided by
 #: the largest bin edge) and cross-entropy against a distribution over bins built from it.
-TD_METHODS = VALUE_METHODS
+TD_METHODS = ("mse", "mse_scaled", "one_hot", "two_hot", "hl_gauss")
 
 
 @dataclass
