@@ -41,9 +41,10 @@ _LAZY = {
 
 _SUBMODULES = {
     "calibration", "charlm", "checks", "cifar", "data", "distill", "ensemble", "experiments",
-    "fairness", "finetune", "floor", "gan", "gradients", "loop", "losses", "models", "noise",
+    "fairness", "finetune", "floor", "gan", "gradients", "inversion", "loop", "losses", "models",
+    "noise",
     "plots", "privacy", "probe", "profiles", "progress", "report", "representations", "rl",
-    "seeds", "selective", "stats", "targets", "train", "value_targets",
+    "seeds", "selective", "stacked", "stats", "targets", "train", "value_targets",
 }  # fmt: skip
 
 __all__ = [

@@ -10,11 +10,15 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from ._validate import check_float, check_int
+from .calibration import expected_calibration_error
+from .loop import num_threads, seeded_init
 from .losses import smoothed_cross_entropy
 
 __all__ = [
@@ -24,6 +28,9 @@ __all__ = [
     "CharMLP",
     "train_char_mlp",
     "evaluate_char_model",
+    "StackedCharMLP",
+    "train_char_mlps",
+    "evaluate_char_models",
 ]
 
 CORPUS_MODULES = (
@@ -154,3 +161,109 @@ def evaluate_char_model(
         "perplexity": math.exp(nll),
         "accuracy": float((logits.argmax(1) == y).float().mean()),
     }
+
+
+class StackedCharMLP(torch.nn.Module):
+    """Several :class:`CharMLP` of the same shape evaluated together: ids ``[B, context]`` (shared)
+    or ``[M, B, context]`` to logits ``[M, B, V]``.
+
+    Member ``m`` starts from the weights ``CharMLP`` draws under ``torch.manual_seed(seeds[m])``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        context: int,
+        seeds: Sequence[int],
+        embed: int = 24,
+        hidden: int = 256,
+    ) -> None:
+        super().__init__()
+        seeds = [check_int(s, "seed", 0) for s in seeds]
+        if not seeds:
+            raise ValueError("seeds must name at least one member")
+        nets = [seeded_init(lambda: CharMLP(vocab_size, context, embed, hidden), s) for s in seeds]
+
+        def stack(get) -> torch.nn.Parameter:
+            return torch.nn.Parameter(torch.stack([get(n).detach() for n in nets]).contiguous())
+
+        self.embed = stack(lambda n: n.embed.weight)  # [M, V, E]
+        self.w1 = stack(lambda n: n.hidden.weight.T)  # [M, C*E, H]
+        self.b1 = stack(lambda n: n.hidden.bias[None])
+        self.w2 = stack(lambda n: n.head.weight.T)  # [M, H, V]
+        self.b2 = stack(lambda n: n.head.bias[None])
+        self.num_members = len(seeds)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:
+            x = x.expand(self.num_members, *x.shape)
+        if x.dim() != 3 or x.shape[0] != self.num_members:
+            raise ValueError(f"x must be [B, context] or [{self.num_members}, B, context]")
+        rows = torch.arange(self.num_members)[:, None, None]
+        e = self.embed[rows, x].flatten(2)  # [M, B, C*E]
+        h = torch.tanh(torch.baddbmm(self.b1, e, self.w1))
+        return torch.baddbmm(self.b2, h, self.w2)
+
+
+@num_threads(1)  # tiny networks: more threads only add overhead
+def train_char_mlps(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    vocab_size: int,
+    alphas: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    steps: int = 2000,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    **model_kwargs: int,
+) -> StackedCharMLP:
+    """One character model per (alpha, seed), trained together; member ``i * len(seeds) + j`` has
+    ``alphas[i]`` and ``seeds[j]``.
+
+    Each member is trained as :func:`train_char_mlp` with that alpha and seed trains one (same
+    initial weights, same minibatches, Adam on the uniform-convention smoothed cross-entropy), up to
+    floating-point rounding; members that share a seed differ only in alpha (a paired comparison).
+    """
+    alphas = [check_float(a, "alpha", 0.0, 1.0, high_open=True) for a in alphas]
+    seeds = [check_int(s, "seed", 0) for s in seeds]
+    if not alphas or len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError("need at least one alpha and distinct seeds")
+    if x.dim() != 2 or y.shape != (x.shape[0],):
+        raise ValueError(f"need x [N, context] and y [N], got {tuple(x.shape)}, {tuple(y.shape)}")
+    steps, batch_size = check_int(steps, "steps", 1), check_int(batch_size, "batch_size", 1)
+    model = StackedCharMLP(vocab_size, x.shape[1], seeds * len(alphas), **model_kwargs)
+    opt = torch.optim.Adam(model.parameters(), lr=check_float(lr, "lr", 0.0, low_open=True))
+    alpha = torch.tensor(alphas).repeat_interleave(len(seeds))[:, None]  # [M, 1]
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    for _ in range(steps):
+        idx = torch.stack([torch.randint(x.shape[0], (batch_size,), generator=g) for g in gens])
+        idx = idx.repeat(len(alphas), 1)  # [M, B]
+        log_q = F.log_softmax(model(x[idx]), dim=-1)
+        nll = -log_q.gather(-1, y[idx][..., None]).squeeze(-1)
+        loss = ((1.0 - alpha) * nll - alpha * log_q.mean(dim=-1)).mean(dim=1).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def evaluate_char_models(
+    model: StackedCharMLP, x: torch.Tensor, y: torch.Tensor, n_bins: int = 15
+) -> list[dict[str, float]]:
+    """Per member: NLL (nats per character), perplexity, accuracy and the ECE (``n_bins``
+    equal-width bins) of its top next-character probability, on ``(x, y)``."""
+    with torch.no_grad():
+        logits = model(x)
+    out = []
+    for z in logits:
+        nll = float(F.cross_entropy(z, y))
+        out.append(
+            {
+                "nll": nll,
+                "perplexity": math.exp(nll),
+                "accuracy": float((z.argmax(1) == y).float().mean()),
+                "ece": expected_calibration_error(z.softmax(dim=1), y, n_bins),
+            }
+        )
+    return out

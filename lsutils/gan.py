@@ -11,12 +11,16 @@ D(G(z))``. With targets ``(a, b)`` the optimal discriminator is ``D*(x) = (a p_d
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from ._validate import check_float, check_int
+from .loop import num_threads, seeded_init
 from .models import small_mlp
+from .stacked import StackedSmallMLP
 
 __all__ = [
     "ring_centers",
@@ -26,6 +30,8 @@ __all__ = [
     "train_discriminator",
     "mode_coverage",
     "energy_distance",
+    "GanEnsemble",
+    "train_gans",
 ]
 
 
@@ -182,3 +188,94 @@ def train_discriminator(
         loss.backward()
         opt.step()
     return D.eval()
+
+
+@dataclass
+class GanEnsemble:
+    """GANs trained together (:func:`train_gans`): member ``m`` has discriminator targets
+    ``targets[m]`` and training seed ``seeds[m]``."""
+
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    latent_dim: int
+    targets: list[tuple[float, float]]
+    seeds: list[int]
+
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        """``n`` samples of every member ``[M, n, 2]``, all from the same latent draws."""
+        n = check_int(n, "n", 1)
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", 0))
+        with torch.no_grad():
+            return self.generator(torch.randn(n, self.latent_dim, generator=gen))
+
+
+class _GanPair(torch.nn.Module):
+    def __init__(self, latent_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.G, self.D = small_mlp(latent_dim, 2, hidden), small_mlp(2, 1, hidden)
+
+
+def _check_targets(real_target: float, fake_target: float) -> tuple[float, float]:
+    real = check_float(real_target, "real_target", 0.0, 1.0)
+    fake = check_float(fake_target, "fake_target", 0.0, 1.0)
+    if not fake < real:
+        raise ValueError(f"fake_target must be below real_target, got {fake} and {real}")
+    return real, fake
+
+
+@num_threads(1)  # tiny networks: more threads only add overhead
+def train_gans(
+    targets: Sequence[tuple[float, float]],
+    seeds: Sequence[int],
+    *,
+    steps: int = 1500,
+    batch_size: int = 256,
+    hidden: int = 64,
+    latent_dim: int = 8,
+    lr: float = 1e-3,
+) -> GanEnsemble:
+    """Train one GAN per (targets, seed) pair on the ring, all at once (:mod:`lsutils.stacked`).
+
+    Members are ordered target setting by target setting, seeds within: member ``i * len(seeds) +
+    j`` has ``targets[i]`` and ``seeds[j]``. Members with the same seed share their initial weights,
+    their latent draws and their data batches, so settings are compared *paired*: only the
+    discriminator targets differ. Member ``(targets, seed)`` is trained exactly as :func:`train_gan`
+    trains one with that seed (same initial weights, data and latent draws), up to rounding.
+    """
+    pairs = [_check_targets(*t) for t in targets]
+    seeds = [check_int(s, "seed", 0) for s in seeds]
+    if not pairs or not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("need at least one target pair and distinct seeds")
+    steps, batch_size = check_int(steps, "steps", 1), check_int(batch_size, "batch_size", 1)
+    lr = check_float(lr, "lr", 0.0, 1.0, low_open=True)
+    member_seeds = seeds * len(pairs)
+    # the initial weights train_gan draws: G, then D, from torch.manual_seed(seed)
+    inits = [seeded_init(lambda: _GanPair(latent_dim, hidden), s) for s in member_seeds]
+    G = StackedSmallMLP.from_networks([p.G for p in inits])
+    D = StackedSmallMLP.from_networks([p.D for p in inits])
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    t_real = torch.tensor([p[0] for p in pairs]).repeat_interleave(len(seeds))[:, None, None]
+    t_fake = torch.tensor([p[1] for p in pairs]).repeat_interleave(len(seeds))[:, None, None]
+    t_real, t_fake = t_real.expand(-1, batch_size, 1), t_fake.expand(-1, batch_size, 1)
+    ones = torch.ones(len(member_seeds), batch_size, 1)
+    gens = [torch.Generator().manual_seed(s + 10_000) for s in seeds]
+
+    def bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # each member's mean loss, summed over members: every member gets its own gradient
+        return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / batch_size
+
+    for _ in range(steps):
+        real = torch.stack([sample_ring(batch_size, g) for g in gens]).repeat(len(pairs), 1, 1)
+        z = torch.stack([torch.randn(batch_size, latent_dim, generator=g) for g in gens])
+        fake = G(z.repeat(len(pairs), 1, 1))
+        loss_d = bce(D(real), t_real) + bce(D(fake.detach()), t_fake)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = bce(D(fake), ones)  # non-saturating: -log D(G(z))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    member_targets = [p for p in pairs for _ in seeds]
+    return GanEnsemble(G.eval(), D.eval(), latent_dim, member_targets, member_seeds)

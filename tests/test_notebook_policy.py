@@ -30,10 +30,7 @@ PENDING = {
     "book/principles/05_calibration.ipynb": {"bookkeeping", "figures", "glue-asserted"},
     "book/principles/06_representations.ipynb": {"bookkeeping", "figures"},
     "book/applications/distillation.ipynb": {"bookkeeping", "figures", "stray-output"},
-    "book/applications/fairness_privacy.ipynb": {"bookkeeping", "figures", "stray-output"},
-    "book/applications/generative.ipynb": {"bookkeeping", "figures", "glue-asserted"},
     "book/applications/label_noise.ipynb": {"bookkeeping", "figures", "stray-output"},
-    "book/applications/reinforcement_learning.ipynb": {"bookkeeping", "figures"},
     "book/applications/selective_prediction.ipynb": {
         "bookkeeping",
         "glue-asserted",

@@ -20,7 +20,8 @@ glue-asserted
     Every glued value is checked: each variable in the value expression of `glue(name, value)`
     appears in an `assert` of the same notebook (or in a call to `claim(...)` or `assert_*(...)`,
     or is the iterable of a loop whose body asserts). A loop variable stands for its loop's
-    iterable; a figure (`fig` of `fig, ax = plt.subplots()`) needs no assert. A value with no
+    iterable; a figure (`fig` of `fig, ax = plt.subplots()`) and a constant the notebook sets
+    (a non-empty literal: `ALPHAS = (0.0, 0.1)`) need no assert. A value with no
     variable at all (`glue("x", f(3))`) is not checked: assign it to a name and assert it.
 stray-output
     A cell does not end with a call whose value Jupyter would print as an object, such as
@@ -204,6 +205,19 @@ def _is_check_call(node: ast.AST) -> bool:
     return name == "claim" or name.startswith("assert")
 
 
+def _is_constant_assignment(node: ast.AST) -> bool:
+    """``NAME = <literal>`` with a non-empty literal (``100``, ``(0.0, 0.1)``, ``{"acc": 100}``): a
+    setting the notebook chooses, not a result to check. An empty container is filled later, and a
+    conditional expression depends on results: neither counts."""
+    if not isinstance(node, ast.Assign):
+        return False
+    try:
+        value = ast.literal_eval(node.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return not (isinstance(value, (tuple, list, dict, set)) and not value)
+
+
 def _defined_elsewhere(trees: list[ast.Module]) -> tuple[set[str], set[str]]:
     """Names that are not numbers to check: imports, functions and classes defined in the
     notebook and builtins; and, separately, figures (`fig` in `fig, ax = plt.subplots(...)`,
@@ -265,10 +279,24 @@ def _glue_calls(tree: ast.Module) -> Iterator[tuple[ast.Call, dict[str, ast.AST]
     yield from visit(tree, {})
 
 
+def _constants(trees: list[ast.Module]) -> set[str]:
+    """Names only ever assigned a non-empty literal (see :func:`_is_constant_assignment`)."""
+    assigned: dict[str, bool] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    for name in _names(target):
+                        const = _is_constant_assignment(node) and isinstance(target, ast.Name)
+                        assigned[name] = assigned.get(name, True) and const
+    return {name for name, const in assigned.items() if const}
+
+
 def glue_problems(nb) -> list[str]:
     cells = [(i, s, t) for i, s, t in code_cells(nb) if t is not None]
     trees = [t for _, _, t in cells]
     (skip, figures), asserted = _defined_elsewhere(trees), _asserted_names(trees)
+    constants = _constants(trees)
     out = []
     for i, source, tree in cells:
         for call, loops in _glue_calls(tree):
@@ -286,6 +314,13 @@ def glue_problems(nb) -> list[str]:
             label = ast.unparse(call.args[0])
             if names and names <= figures:
                 continue
+            if names and names <= constants and not names <= asserted:
+                out.append(
+                    f"{where(i, source)}: glue({label}, ...) glues only constants the notebook "
+                    f"types in ({sorted(names)}): glue a computed value and assert it"
+                )
+                continue
+            names -= constants - asserted  # display factors and settings beside a computed value
             if not names:
                 out.append(
                     f"{where(i, source)}: glue({label}, {ast.unparse(call.args[1])}) glues a "

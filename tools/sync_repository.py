@@ -32,7 +32,7 @@ try:
     import lsutils  # noqa: F401
 except ImportError:  # on Colab or Binder: install the companion package
     %pip install -q "lsutils @ git+{url}"
-    import lsutils"""
+    import lsutils  # noqa: F401"""
 
 README_BLOCK = """\
 - Read the book online: <{pages}>
