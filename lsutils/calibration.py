@@ -50,14 +50,14 @@ def _check_labels_for(labels: object, rows: int, num_classes: int) -> torch.Tens
 
 
 def _probs_and_labels(probs: object, labels: object) -> tuple[torch.Tensor, torch.Tensor]:
-    p = check_probs(probs)
+    p = check_probs(probs).detach()  # the metrics are numbers, not part of a graph
     return p, _check_labels_for(labels, p.shape[0], p.shape[1])
 
 
 def _logits_and_labels(logits: object, labels: object) -> tuple[torch.Tensor, torch.Tensor]:
     z = check_float_tensor(logits, "logits", "[N, K]", min_rows=1, convert=True, finite=True)
     check_num_classes(z.shape[1])
-    return z, _check_labels_for(labels, z.shape[0], z.shape[1])
+    return z.detach(), _check_labels_for(labels, z.shape[0], z.shape[1])
 
 
 def _bin_index(confidence: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
@@ -218,7 +218,7 @@ def fit_temperature(
     return math.exp((a + b) / 2)
 
 
-_BLOCK = 32768  # rows per block in calibration_summary: a block of logits stays in cache
+_BLOCK = 65536  # rows per block in calibration_summary: its temporaries stay in cache
 
 
 def _summary_block(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -232,25 +232,25 @@ def _summary_block(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]
     """
     x = upcast(x).contiguous()
     k = x.shape[1]
-    flat = torch.arange(0, x.numel(), k, device=x.device).add_(
-        y
-    )  # index of each true class in x.view(-1)
+    flat = torch.arange(0, x.numel(), k, device=x.device).add_(y)  # the labels in x.view(-1)
     top = x.amax(1)
     z_true = x.view(-1).index_select(0, flat)
     e = (x - top[:, None]).exp_()
     e_true = e.view(-1).index_select(0, flat).to(torch.float64)
     e.view(-1).index_fill_(0, flat, 0.0)
-    hit = top == z_true
-    # on a tie at the top another e_k is 1 (or one rounded to 1: such rows are only re-checked)
-    tied = hit & (e.amax(1) == 1)
-    if bool(tied.any()):  # argmax takes the first of the tied classes
-        hit[tied] = x[tied].argmax(1) == y[tied]
     ones = torch.ones(k, dtype=x.dtype, device=x.device)
-    r = (e @ ones).to(torch.float64)
-    q = (e.square_() @ ones).to(torch.float64)
+    r = e @ ones
+    q = e.square_() @ ones
+    hit = top == z_true
+    # a row whose top logit is shared by another class has that class's e_k = 1, so q >= 1: only
+    # those rows can be ties, and argmax (which takes the first of the tied classes) settles them
+    maybe_tied = (hit & (q >= 1)).nonzero().squeeze(1)
+    if maybe_tied.numel():
+        hit[maybe_tied] = x[maybe_tied].argmax(1) == y[maybe_tied]
+    r, q = r.to(torch.float64), q.to(torch.float64)
     s = r + e_true
     nll = (top.to(torch.float64) - z_true.to(torch.float64)).add_(torch.log1p(r + (e_true - 1)))
-    brier = (r.square() + q) / s.square()
+    brier = (r.square_().add_(q)).div_(s.square())
     return hit, s.reciprocal_(), nll, brier
 
 
@@ -265,7 +265,6 @@ def calibration_summary(
     """
     n_bins = check_int(n_bins, "n_bins", 1)
     z, labels = _logits_and_labels(logits, labels)
-    z = z.detach()
     n = z.shape[0]
     hit = torch.empty(n, dtype=torch.bool, device=z.device)
     confidence = torch.empty(n, dtype=torch.float64, device=z.device)

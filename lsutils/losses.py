@@ -24,7 +24,7 @@ from ._validate import (
     check_same_shape,
     upcast,
 )
-from .targets import to_uniform_alpha
+from .targets import _uniform_strength
 
 __all__ = ["smoothed_cross_entropy", "cross_entropy_from_targets"]
 
@@ -61,7 +61,7 @@ def smoothed_cross_entropy(
     """
     logits = check_logits(logits)
     K = logits.shape[1]
-    check_alpha(alpha, allow_negative=check_bool(allow_negative, "allow_negative"))
+    alpha = check_alpha(alpha, allow_negative=check_bool(allow_negative, "allow_negative"))
     check_convention(convention)
     check_reduction(reduction)
     labels = check_labels(labels, K, check_range=check_bool(validate, "validate"))
@@ -69,7 +69,7 @@ def smoothed_cross_entropy(
         raise ValueError(
             f"logits have {logits.shape[0]} rows but labels have {labels.shape[0]} entries"
         )
-    a = to_uniform_alpha(K, alpha, convention)
+    a = _uniform_strength(K, alpha, convention)
     x = upcast(logits)
     if 0.0 <= a <= 1.0:
         return F.cross_entropy(

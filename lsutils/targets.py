@@ -67,9 +67,12 @@ def to_uniform_alpha(num_classes: int, alpha: float, convention: str) -> float:
     "others"). ``alpha`` may be negative (negative smoothing), down to -1."""
     K = check_num_classes(num_classes)
     a = check_alpha(alpha, allow_negative=True)
-    if check_convention(convention) == "uniform":
-        return a
-    return a * K / (K - 1)
+    return _uniform_strength(K, a, check_convention(convention))
+
+
+def _uniform_strength(K: int, alpha: float, convention: str) -> float:
+    """:func:`to_uniform_alpha` for arguments already validated (the loss's hot path)."""
+    return alpha if convention == "uniform" else alpha * K / (K - 1)
 
 
 def convert_alpha(alpha: float, num_classes: int, source: str, target: str) -> float:
