@@ -263,3 +263,19 @@ def test_half_precision_probabilities_are_accepted(dtype):
             )
         )
         assert 0.0 <= ece <= 1.0 and ece == pytest.approx(ref, abs=0.01)
+
+
+def test_metrics_restore_the_thread_setting():
+    """The metrics run on one CPU thread; the caller's setting comes back, after an error too."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        probs, labels = _random_probs(0, n=50)
+        C.expected_calibration_error(probs, labels)
+        C.calibration_summary(probs.log(), labels)
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError):
+            C.calibration_summary(probs.log(), labels + 10)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
