@@ -8,7 +8,8 @@ bins. Temperature scaling divides the logits by one scalar ``T`` fitted on held-
 log-likelihood; it changes confidences, never the prediction.
 
 Inputs are validated once per call, cheaply and in their own dtype (no float64 copy of ``[N, K]``);
-the per-example quantities (confidence, NLL, Brier score) are then accumulated in float64.
+per-example quantities (confidence, NLL, Brier score) are summed in float64. On the CPU the metrics
+run on one torch thread.
 """
 
 from __future__ import annotations
