@@ -13,13 +13,14 @@ export PYTHONHASHSEED := 0
 # Import lsutils from this checkout (also when .venv is shared with another worktree).
 export PYTHONPATH := $(CURDIR)
 
-# Notebooks run JOBS at a time (one kernel each, one torch thread each: on 2 cores that beats one
-# notebook with 2 threads). Kernels inherit MPLBACKEND (the inline backend makes plt.show() put figures
-# in the pages) and IPYTHONDIR, whose kernel config (book/ipython_kernel_config.py) makes figures SVG.
+# Notebooks run JOBS at a time, one kernel each with one thread for torch and BLAS alike: on 2 cores
+# that beats one notebook with 2 threads, and two kernels with 2 threads each fight for the cores.
+# Kernels inherit MPLBACKEND (the inline backend makes plt.show() put figures in the pages) and
+# IPYTHONDIR, whose kernel config (book/ipython_kernel_config.py) makes figures SVG.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 IPYTHON_BUILD := $(CURDIR)/_build/ipython
 NB_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline LSUTILS_PROGRESS=0 LSUTILS_THREADS=1 \
-  IPYTHONDIR=$(IPYTHON_BUILD)
+  OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 IPYTHONDIR=$(IPYTHON_BUILD)
 
 .PHONY: book pdf test unit notebooks venv data exercises check-exercises browser-test bench lint clean
 

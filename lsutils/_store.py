@@ -9,7 +9,8 @@
   objects (loaded with ``weights_only=True``) and JSON.
 - :func:`exclusive`: an inter-process lock beside a file, so that two processes that need the same
   result compute it once.
-- :func:`default_device`: CUDA when available, else the CPU.
+- :func:`default_device`: CUDA when available, else the CPU; :func:`num_threads`: how many CPU
+  threads torch uses for a block (``$LSUTILS_THREADS``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 
 import torch
 
+from ._validate import check_int
+
 __all__ = [
     "CorruptFileError",
     "cache_dir",
@@ -37,6 +40,7 @@ __all__ = [
     "save_json",
     "load_json",
     "exclusive",
+    "num_threads",
 ]
 
 MAGIC = b"lsutils-verified-v1\n"
@@ -140,3 +144,20 @@ def exclusive(path: str | os.PathLike, *, blocking: bool = True) -> Iterator[boo
             yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def num_threads(n: int | None = None) -> Iterator[int]:
+    """Run the block with ``n`` torch threads (default ``$LSUTILS_THREADS``, else torch's own
+    default)."""
+    env = os.environ.get("LSUTILS_THREADS") or None
+    if n is None and env is None:
+        yield torch.get_num_threads()
+        return
+    n = check_int(n if n is not None else int(env), "num_threads", 1)
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(old)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_float, check_int
+from ._validate import check_alpha, check_float, check_int, check_labels
 from .calibration import expected_calibration_error
 from .loop import num_threads, seeded_init
 from .losses import smoothed_cross_entropy
@@ -56,7 +56,11 @@ CORPUS_MODULES = (
 
 def stdlib_corpus(modules: tuple[str, ...] = CORPUS_MODULES, max_chars: int | None = None) -> str:
     """Module, class and function docstrings of some standard-library modules, joined (ASCII
-    only)."""
+    only), cut to ``max_chars`` characters if given."""
+    if isinstance(modules, str) or not all(isinstance(m, str) for m in modules):
+        raise ValueError(f"modules must be a tuple of module names, got {modules!r}")
+    if max_chars is not None:
+        max_chars = check_int(max_chars, "max_chars", 1)
     parts: list[str] = []
     for name in modules:
         module = importlib.import_module(name)
@@ -80,14 +84,26 @@ class Vocabulary:
 
     chars: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.chars, str) or not self.chars:
+            raise ValueError(f"chars must be a non-empty string, got {self.chars!r}")
+        if len(set(self.chars)) != len(self.chars):
+            raise ValueError("chars must not repeat a character (one id per character)")
+
     @classmethod
     def from_text(cls, text: str) -> Vocabulary:
+        """The vocabulary of a non-empty ``text``."""
+        if not isinstance(text, str) or not text:
+            raise ValueError(f"text must be a non-empty string, got {text!r:.40}")
         return cls("".join(sorted(set(text))))
 
     def __len__(self) -> int:
         return len(self.chars)
 
     def encode(self, text: str) -> torch.Tensor:
+        """int64 ids ``[len(text)]`` of the characters of ``text``."""
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a string, got {type(text).__name__}")
         index = {c: i for i, c in enumerate(self.chars)}
         try:
             return torch.tensor([index[c] for c in text], dtype=torch.long)
@@ -97,9 +113,12 @@ class Vocabulary:
 
 def context_windows(ids: torch.Tensor, context: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs ``[N, context]`` (the previous characters) and next-character targets ``[N]``."""
-    if context < 1 or ids.dim() != 1 or ids.numel() <= context:
+    context = check_int(context, "context", 1)
+    ids = check_labels(ids, 0, check_range=False, name="ids")
+    if ids.numel() <= context:
         raise ValueError(
-            f"need 1-D ids longer than context >= 1, got {tuple(ids.shape)} and context={context}"
+            f"ids must be longer than context={context} (one window at least), "
+            f"got {ids.numel()} ids"
         )
     windows = ids.unfold(0, context + 1, 1)
     return windows[:, :context].contiguous(), windows[:, context].contiguous()
@@ -111,12 +130,32 @@ class CharMLP(torch.nn.Module):
 
     def __init__(self, vocab_size: int, context: int, embed: int = 24, hidden: int = 256):
         super().__init__()
+        vocab_size = check_int(vocab_size, "vocab_size", 2)
+        context, embed = check_int(context, "context", 1), check_int(embed, "embed", 1)
+        hidden = check_int(hidden, "hidden", 1)
         self.embed = torch.nn.Embedding(vocab_size, embed)
         self.hidden = torch.nn.Linear(context * embed, hidden)
         self.head = torch.nn.Linear(hidden, vocab_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(torch.tanh(self.hidden(self.embed(x).flatten(1))))
+
+
+def _check_windows(
+    x: torch.Tensor, y: torch.Tensor, vocab_size: int | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Character ids: windows ``x [N, context]`` and next characters ``y [N]``, N >= 1."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[0] == 0:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of character windows [N, context], N >= 1, got {got}")
+    if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
+        raise ValueError(f"x must hold integer character ids, got dtype {x.dtype}")
+    check_range = vocab_size is not None
+    y = check_labels(y, vocab_size or 0, check_range=check_range, name="y")
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must hold one id per window: {x.shape[0]} windows, {y.shape[0]} ids")
+    check_labels(x.flatten(), vocab_size or 0, check_range=check_range, name="x")
+    return x, y
 
 
 def train_char_mlp(
@@ -132,9 +171,16 @@ def train_char_mlp(
     **model_kwargs: int,
 ) -> CharMLP:
     """Adam on minibatches of ``(x, y)`` with :func:`lsutils.smoothed_cross_entropy` (uniform
-    ``alpha``)."""
-    if not 0.0 <= alpha < 1.0:
-        raise ValueError(f"alpha must lie in [0, 1), got {alpha}")
+    ``alpha`` in [0, 1): at 1 the targets carry no label)."""
+    alpha = check_alpha(alpha, negative_hint="train_char_mlp takes alpha in [0, 1)")
+    if alpha == 1.0:
+        raise ValueError("alpha must lie in [0, 1) (alpha = 1 makes every target uniform), got 1")
+    vocab_size = check_int(vocab_size, "vocab_size", 2)
+    x, y = _check_windows(x, y, vocab_size)
+    steps = check_int(steps, "steps", 0)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    lr = check_float(lr, "lr", 0.0, low_open=True)
+    seed = check_int(seed, "seed", 0)
     torch.manual_seed(seed)
     model = CharMLP(vocab_size, x.shape[1], **model_kwargs)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -153,8 +199,15 @@ def evaluate_char_model(
 ) -> dict[str, float]:
     """Validation NLL (nats per character, against the one-hot truth), perplexity ``exp(NLL)``,
     accuracy."""
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    vocab_size = getattr(getattr(model, "head", None), "out_features", None)
+    x, y = _check_windows(x, y, vocab_size)
     with torch.no_grad():
         logits = model(x)
+    if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
+        raise ValueError(f"model(x) must give logits [{y.shape[0]}, V], got {tuple(logits.shape)}")
+    check_labels(y, logits.shape[1], name="y")
     nll = float(F.cross_entropy(logits, y))
     return {
         "nll": nll,
@@ -205,6 +258,13 @@ class StackedCharMLP(torch.nn.Module):
         return torch.baddbmm(self.b2, h, self.w2)
 
 
+def _check_ids(x: torch.Tensor, vocab_size: int) -> None:
+    if not isinstance(x, torch.Tensor) or x.dtype.is_floating_point or x.dtype == torch.bool:
+        raise ValueError("x must be an integer tensor of character ids [N, context]")
+    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= vocab_size):
+        raise ValueError(f"x must hold character ids in [0, {vocab_size - 1}]")
+
+
 @num_threads(1)  # tiny networks: more threads only add overhead
 def train_char_mlps(
     x: torch.Tensor,
@@ -231,6 +291,9 @@ def train_char_mlps(
         raise ValueError("need at least one alpha and distinct seeds")
     if x.dim() != 2 or y.shape != (x.shape[0],):
         raise ValueError(f"need x [N, context] and y [N], got {tuple(x.shape)}, {tuple(y.shape)}")
+    vocab_size = check_int(vocab_size, "vocab_size", 2)
+    _check_ids(x, vocab_size)
+    y = check_labels(y, vocab_size)
     steps, batch_size = check_int(steps, "steps", 1), check_int(batch_size, "batch_size", 1)
     model = StackedCharMLP(vocab_size, x.shape[1], seeds * len(alphas), **model_kwargs)
     opt = torch.optim.Adam(model.parameters(), lr=check_float(lr, "lr", 0.0, low_open=True))
@@ -253,6 +316,11 @@ def evaluate_char_models(
 ) -> list[dict[str, float]]:
     """Per member: NLL (nats per character), perplexity, accuracy and the ECE (``n_bins``
     equal-width bins) of its top next-character probability, on ``(x, y)``."""
+    if not isinstance(model, StackedCharMLP):
+        raise ValueError(f"model must be a StackedCharMLP, got {type(model).__name__}")
+    vocab_size = model.embed.shape[1]
+    _check_ids(x, vocab_size)
+    y = check_labels(y, vocab_size)
     with torch.no_grad():
         logits = model(x)
     out = []

@@ -14,6 +14,7 @@ whole batches of uint8 images where they live (GPU or CPU), drawing its randomne
 from __future__ import annotations
 
 import functools
+import math
 import os
 import pickle
 from pathlib import Path
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ._store import atomic_write_bytes, cache_dir
+from ._validate import check_bool, check_choice, check_int, check_path
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -73,6 +75,7 @@ def synthetic_cifar_root() -> Path:
 
 def cifar_available(root: str | os.PathLike | None = None) -> bool:
     """True when ``root`` holds a complete ``cifar-10-batches-py`` folder (real or synthetic)."""
+    check_path(root, "root")
     folder = Path(root if root is not None else default_cifar_root()) / _FOLDER
     return all((folder / name).is_file() for name in _FILES)
 
@@ -80,6 +83,7 @@ def cifar_available(root: str | os.PathLike | None = None) -> bool:
 def data_source(root: str | os.PathLike) -> str:
     """``"cifar10"`` for the real data, ``"synthetic"`` for a set written by
     :func:`write_synthetic_cifar10`."""
+    check_path(root, "root", optional=False)
     if not cifar_available(root):
         raise ValueError(f"no cifar-10-batches-py folder under {root}")
     return "synthetic" if (Path(root) / _FOLDER / _MARKER).exists() else "cifar10"
@@ -116,10 +120,12 @@ def write_synthetic_cifar10(
     read with ``encoding="latin1"``, as torchvision does), so torchvision's CIFAR10 parser reads it.
     Each class has its own colour and stripe orientation, with noise: a model can learn it.
     """
-    if n_train < 5 or n_train % 5 or n_test < 1:
-        raise ValueError(
-            f"n_train must be a positive multiple of 5 and n_test positive, got {n_train}, {n_test}"
-        )
+    n_train = check_int(n_train, "n_train", 5)
+    if n_train % 5:
+        raise ValueError(f"n_train must be a multiple of 5 (five batches), got {n_train}")
+    n_test = check_int(n_test, "n_test", 1)
+    seed = check_int(seed, "seed", 0)
+    check_path(root, "root")
     root = Path(root if root is not None else synthetic_cifar_root())
     folder = root / _FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,6 +191,7 @@ def resolve_root(*, allow_synthetic: bool = True) -> tuple[Path, str]:
     ``LSUTILS_ALLOW_DOWNLOAD=1``); else, with ``allow_synthetic``, the synthetic stand-in (written
     once under :func:`synthetic_cifar_root`); else ``FileNotFoundError``.
     """
+    check_bool(allow_synthetic, "allow_synthetic")
     root = default_cifar_root()
     if not cifar_available(root) and os.environ.get("LSUTILS_ALLOW_DOWNLOAD", "") == "1":
         from torchvision.datasets import CIFAR10
@@ -213,8 +220,9 @@ def load_cifar10(
     """
     from torchvision.datasets import CIFAR10
 
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    check_choice(split, "split", ("train", "test"))
+    check_path(root, "root")
+    check_bool(download, "download")
     root = Path(root if root is not None else default_cifar_root())
     synthetic = (root / _FOLDER / _MARKER).is_file()
     reader = synthetic_reader() if synthetic else CIFAR10
@@ -231,8 +239,13 @@ def augment_batch(
 
     The random numbers come from ``generator``, which must live on ``x``'s device.
     """
-    if x.dim() != 4:
-        raise ValueError(f"expected a batch [B, C, H, W], got shape {tuple(x.shape)}")
+    _check_images(x)
+    if not isinstance(generator, torch.Generator) or generator.device.type != x.device.type:
+        raise ValueError(
+            f"generator must be a torch.Generator on x's device ({x.device}), got {generator!r}"
+        )
+    pad = check_int(pad, "pad", 0)
+    flip = check_bool(flip, "flip")
     b, _, h, w = x.shape
     dev = x.device
     if pad > 0:
@@ -248,6 +261,24 @@ def augment_batch(
         mask = torch.rand(b, generator=generator, device=dev) < 0.5
         x = torch.where(mask[:, None, None, None], x.flip(3), x)
     return x
+
+
+def _check_images(x: object) -> None:
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.dim() != 4:
+        got = f"{x.dtype} {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a uint8 batch of images [B, C, H, W], got {got}")
+
+
+def _per_channel(values: object, name: str, channels: int) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in values)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be {channels} numbers (one per channel), got {values!r}"
+        ) from None
+    if len(out) != channels or not all(math.isfinite(v) for v in out):
+        raise ValueError(f"{name} must be {channels} finite numbers (one per channel), got {out}")
+    return out
 
 
 @functools.cache
@@ -270,8 +301,16 @@ def prepare_batch(
     std: tuple[float, ...] = IMAGENET_STD,
     channels_last: bool = True,
 ) -> torch.Tensor:
-    """uint8 ``[B, 3, H, W]`` to normalised float32, resized to ``size`` (bilinear) if given,
-    channels_last."""
+    """uint8 ``[B, C, H, W]`` to normalised float32, resized to ``size`` (bilinear) if given,
+    channels_last. ``mean`` and ``std`` hold one value per channel."""
+    _check_images(x)
+    if size is not None:
+        size = check_int(size, "size", 1)
+    channels = x.shape[1]
+    mean, std = _per_channel(mean, "mean", channels), _per_channel(std, "std", channels)
+    if min(std) <= 0:
+        raise ValueError(f"std must be positive (one value per channel), got {std}")
+    channels_last = check_bool(channels_last, "channels_last")
     xf = x.float().div_(255)
     if size is not None and size != x.shape[-1]:
         xf = F.interpolate(

@@ -25,6 +25,14 @@ from pathlib import Path
 import torch
 
 from ._store import atomic_write_bytes, cache_dir
+from ._validate import (
+    check_choice,
+    check_float,
+    check_int,
+    check_labels,
+    check_num_classes,
+    check_path,
+)
 
 __all__ = [
     "FASHION_CLASSES",
@@ -64,10 +72,12 @@ FASHION_MD5 = {
 }
 
 _MISSING = (
-    "Fashion-MNIST was not found locally and could not be downloaded. Remedies: install the Debian package "
-    "(`apt-get install dataset-fashion-mnist`, files in /usr/share/datasets/fashion-mnist), or allow network "
-    "access so torchvision can download it (or point LSUTILS_DATA / root= at a copy)."
+    "Fashion-MNIST was not found locally and could not be downloaded. Remedies: install the "
+    "Debian package (`apt-get install dataset-fashion-mnist`, files in "
+    "/usr/share/datasets/fashion-mnist), or allow network access so torchvision can download it "
+    "(or point LSUTILS_DATA / root= at a copy)."
 )
+SPLITS = ("train", "test")
 
 
 def _md5(path: Path) -> str:
@@ -147,8 +157,8 @@ def load_fashion_mnist(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Fashion-MNIST images ``uint8 [N, 28, 28]`` and labels ``int64 [N]`` (60,000 train / 10,000
     test)."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    check_choice(split, "split", SPLITS)
+    check_path(root, "root")
     import torchvision
 
     data_root = _resolve_root(root)
@@ -169,9 +179,7 @@ def fashion_tensors(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
     The returned tensors are shared between calls: do not modify them in place.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    return _fashion_tensors(split)
+    return _fashion_tensors(check_choice(split, "split", SPLITS))
 
 
 def symmetric_label_noise(
@@ -183,22 +191,13 @@ def symmetric_label_noise(
     The new class is uniform over the ``num_classes - 1`` wrong classes, so exactly a fraction
     ``rate`` of the labels is wrong. Deterministic given ``seed``.
     """
-    if not 0.0 <= float(rate) <= 1.0:
-        raise ValueError(f"rate must be in [0, 1], got {rate!r}")
-    if int(num_classes) < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
-    labels = torch.as_tensor(labels)
-    if labels.ndim != 1 or labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise ValueError(
-            f"labels must be a 1-D integer tensor, got shape {tuple(labels.shape)}, {labels.dtype}"
-        )
-    labels = labels.to(torch.int64)
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes - 1}]")
-    gen = torch.Generator().manual_seed(int(seed))
+    rate = check_float(rate, "rate", 0.0, 1.0)
+    num_classes = check_num_classes(num_classes)
+    labels = check_labels(labels, num_classes)
+    gen = torch.Generator().manual_seed(check_int(seed, "seed", 0))
     n = labels.numel()
-    flip = torch.randperm(n, generator=gen)[: round(float(rate) * n)]
-    shift = torch.randint(1, int(num_classes), (flip.numel(),), generator=gen)
+    flip = torch.randperm(n, generator=gen)[: round(rate * n)]
+    shift = torch.randint(1, num_classes, (flip.numel(),), generator=gen)
     out = labels.clone()
-    out[flip] = (labels[flip] + shift) % int(num_classes)
+    out[flip] = (labels[flip] + shift) % num_classes
     return out

@@ -73,6 +73,8 @@ class StackedMLP(nn.Module):
     @torch.no_grad()
     def copy_to(self, models: Sequence[MLP]) -> None:
         """Write member ``s``'s weights back into ``models[s]``."""
+        if len(models) != self.w1.shape[0]:
+            raise ValueError(f"need {self.w1.shape[0]} models to copy into, got {len(models)}")
         for s, m in enumerate(models):
             m.body[1].weight.copy_(self.w1[s].T)
             m.body[1].bias.copy_(self.b1[s, 0])

@@ -98,6 +98,7 @@ class TinyNet(nn.Module):
 
     def __init__(self, num_classes: int = 10, width: int = 16) -> None:
         super().__init__()
+        num_classes, width = check_num_classes(num_classes), check_int(width, "width", 1)
         self.body = nn.Sequential(
             nn.Conv2d(3, width, 3, padding=1),
             nn.BatchNorm2d(width),
@@ -136,6 +137,7 @@ def build_model(
     ``LSUTILS_ALLOW_DOWNLOAD=1``); otherwise the model starts from random init and the description
     says so. ``name="tiny"`` gives :class:`TinyNet` (random init), for tests.
     """
+    num_classes = check_num_classes(num_classes)
     if name == "tiny":
         return TinyNet(num_classes), "random init (TinyNet)"
     from torchvision.models import get_model, list_models
@@ -155,9 +157,22 @@ def build_model(
     return model, f"random init ({why})"
 
 
-def _check_images(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+def _device(device: str | torch.device) -> torch.device:
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be a torch device such as 'cpu' or 'cuda', got {device!r}"
+        ) from None
+
+
+def _check_uint8(x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.dim() != 4 or x.shape[1] != 3:
         raise ValueError("x must be uint8 images [N, 3, H, W]")
+
+
+def _check_images(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    _check_uint8(x)
     y = check_labels(y, num_classes)
     if len(x) != len(y):
         raise ValueError(f"need one label per image, got {len(x)} images and {len(y)} labels")
@@ -198,7 +213,7 @@ def train(
     """
     K = check_num_classes(num_classes)
     y = _check_images(x, y, K)
-    dev = torch.device(device) if device is not None else _store.default_device()
+    dev = _device(device) if device is not None else _store.default_device()
     model = seeded_init(lambda: build_model(config.model, K, config.pretrained)[0], config.seed)
     fmt = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(dev, memory_format=fmt).train()
@@ -230,7 +245,8 @@ def evaluate(
     channels_last: bool = True,
 ) -> torch.Tensor:
     """Logits (float32, on the CPU) for uint8 images ``x``, without augmentation."""
-    device = torch.device(device or next(model.parameters()).device)
+    device = _device(device) if device is not None else next(model.parameters()).device
+    _check_uint8(x)
     model.eval()
     out = []
     for i in range(0, len(x), check_int(batch_size, "batch_size", 1)):
@@ -287,7 +303,7 @@ def provenance(device: str | torch.device, **extra) -> dict:
     fields."""
     import torchvision
 
-    device = torch.device(device)
+    device = _device(device)
     name = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
@@ -388,7 +404,9 @@ def run_sweep(
     provenance, the test logits, per-alpha checkpoints); with ``cache=True`` a finished sweep is
     loaded instead of rerun, and an interrupted one resumes from its checkpoints.
     """
-    device = torch.device(device) if device is not None else _store.default_device()
+    device = _device(device) if device is not None else _store.default_device()
+    if not list(alphas):
+        raise ValueError("alphas must name at least one smoothing strength")
     x, y, xt, yt = _sweep_data(root, profile)
     K = len(CIFAR10_CLASSES)
     configs = _sweep_configs(alphas, profile, model, pretrained, seed)

@@ -65,18 +65,21 @@ def _floor_derivation(convention: str) -> dict[str, sp.Expr]:
     }
 
 
-@cache
 def floor_expr(convention: str = "uniform") -> sp.Expr:
     """The loss floor in nats as a sympy expression in the symbols ``K`` and ``alpha`` (derived, not
     typed)."""
-    return floor_derivation(convention)["floor"]
+    return _floor_derivation(check_convention(convention))["floor"]
 
 
-@cache
 def gap_expr(convention: str = "uniform") -> sp.Expr:
     """The optimal logit gap ``z_true - z_other = log(q_true / q_other)`` at the minimum, in ``K``,
     ``alpha``."""
-    step = floor_derivation(convention)
+    return _gap_expr(check_convention(convention))
+
+
+@cache
+def _gap_expr(convention: str) -> sp.Expr:
+    step = _floor_derivation(convention)
     return sp.simplify(sp.log(step["q_true"] / step["q_other"]))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_float, check_int
+from ._validate import check_float, check_float_tensor, check_int
 from .loop import num_threads, seeded_init
 from .models import small_mlp
 from .stacked import StackedSmallMLP
@@ -37,8 +37,8 @@ __all__ = [
 
 def ring_centers(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     """Centres ``[num_modes, 2]`` of Gaussians evenly spaced on a circle of ``radius``."""
-    if num_modes < 1 or radius <= 0:
-        raise ValueError(f"need num_modes >= 1 and radius > 0, got {num_modes} and {radius}")
+    num_modes = check_int(num_modes, "num_modes", 1)
+    radius = check_float(radius, "radius", 0.0, low_open=True)
     angle = 2 * math.pi * torch.arange(num_modes, dtype=torch.float32) / num_modes
     return radius * torch.stack([angle.cos(), angle.sin()], dim=1)
 
@@ -48,9 +48,12 @@ def sample_ring(
 ) -> torch.Tensor:
     """``n`` points ``[n, 2]`` from an equal mixture of Gaussians (standard deviation ``std``) on a
     ring."""
-    if n < 1 or std <= 0:
-        raise ValueError(f"need n >= 1 and std > 0, got {n} and {std}")
+    n = check_int(n, "n", 1)
+    std = check_float(std, "std", 0.0, low_open=True)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
     centers = ring_centers(num_modes, radius)
+    num_modes = centers.shape[0]
     which = torch.randint(num_modes, (n,), generator=generator)
     return centers[which] + std * torch.randn(n, 2, generator=generator)
 
@@ -67,7 +70,9 @@ class GanResult:
     fake_logit: list[float]
 
     def sample(self, n: int, seed: int = 0) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(seed)
+        """``n`` generated points ``[n, 2]``, seeded."""
+        n = check_int(n, "n", 1)
+        gen = torch.Generator().manual_seed(check_int(seed, "seed", 0))
         with torch.no_grad():
             return self.generator(torch.randn(n, self.latent_dim, generator=gen))
 
@@ -87,13 +92,18 @@ def train_gan(
 ) -> GanResult:
     """Train a GAN on the ring of Gaussians with discriminator targets ``real_target`` /
     ``fake_target``."""
-    for name, value in (("real_target", real_target), ("fake_target", fake_target)):
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1], got {value}")
-    if not fake_target < real_target:
-        raise ValueError(
-            f"fake_target must be below real_target, got {fake_target} and {real_target}"
+    real_target, fake_target = _check_targets(real_target, fake_target)
+    steps, batch_size = check_int(steps, "steps", 0), check_int(batch_size, "batch_size", 1)
+    hidden, latent_dim = check_int(hidden, "hidden", 1), check_int(latent_dim, "latent_dim", 1)
+    lr = check_float(lr, "lr", 0.0, low_open=True)
+    seed, log_every = check_int(seed, "seed", 0), check_int(log_every, "log_every", 1)
+    unknown = set(ring_kwargs) - {"num_modes", "radius", "std"}
+    if unknown:
+        raise TypeError(
+            f"train_gan got unexpected keyword arguments {sorted(unknown)}; the ring takes "
+            "num_modes, radius and std"
         )
+    sample_ring(1, torch.Generator(), **ring_kwargs)  # checks the ring's arguments up front
     torch.manual_seed(seed)
     data_gen = torch.Generator().manual_seed(seed + 10_000)
     G, D = small_mlp(latent_dim, 2, hidden), small_mlp(2, 1, hidden)
@@ -123,6 +133,23 @@ def train_gan(
     return GanResult(G.eval(), D.eval(), latent_dim, real_log, fake_log)
 
 
+def _check_targets(real_target: float, fake_target: float) -> tuple[float, float]:
+    real_target = check_float(real_target, "real_target", 0.0, 1.0)
+    fake_target = check_float(fake_target, "fake_target", 0.0, 1.0)
+    if not fake_target < real_target:
+        raise ValueError(
+            f"fake_target must be below real_target, got {fake_target} and {real_target}"
+        )
+    return real_target, fake_target
+
+
+def _check_points(value: object, name: str, columns: int | None = None) -> torch.Tensor:
+    x = check_float_tensor(value, name, "[n, d]", min_rows=1, finite=True)
+    if columns is not None and x.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} columns [n, {columns}], got {tuple(x.shape)}")
+    return x
+
+
 def mode_coverage(
     samples: torch.Tensor,
     centers: torch.Tensor,
@@ -137,8 +164,11 @@ def mode_coverage(
     nearest centre; a mode is covered when at least ``min_share`` of all samples are high quality
     near it.
     """
-    if samples.dim() != 2 or samples.shape[1] != centers.shape[1]:
-        raise ValueError("samples [n, d] and centers [m, d] must have the same number of columns")
+    centers = _check_points(centers, "centers")
+    samples = _check_points(samples, "samples", centers.shape[1])
+    std = check_float(std, "std", 0.0, low_open=True)
+    radius_in_std = check_float(radius_in_std, "radius_in_std", 0.0, low_open=True)
+    min_share = check_float(min_share, "min_share", 0.0, 1.0)
     dist = torch.cdist(samples.float(), centers.float())
     nearest, which = dist.min(dim=1)
     good = nearest <= radius_in_std * std
@@ -152,8 +182,8 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> float:
 
     Zero if and only if the two distributions are equal (in the population limit).
     """
-    if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError("x [n, d] and y [m, d] must be 2-D with the same number of columns")
+    x = _check_points(x, "x")
+    y = _check_points(y, "y", x.shape[1])
     x, y = x.double(), y.double()
     return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
 
@@ -171,10 +201,12 @@ def train_discriminator(
 ) -> torch.nn.Module:
     """Train only a discriminator (full batch) to tell fixed ``real [n, 2]`` from fixed ``fake [m,
     2]`` points."""
-    if not (0.0 <= fake_target < real_target <= 1.0):
-        raise ValueError(
-            f"need 0 <= fake_target < real_target <= 1, got {fake_target} and {real_target}"
-        )
+    real_target, fake_target = _check_targets(real_target, fake_target)
+    real = _check_points(real, "real")
+    fake = _check_points(fake, "fake", real.shape[1])
+    steps, hidden = check_int(steps, "steps", 0), check_int(hidden, "hidden", 1)
+    lr = check_float(lr, "lr", 0.0, low_open=True)
+    seed = check_int(seed, "seed", 0)
     torch.manual_seed(seed)
     D = small_mlp(real.shape[1], 1, hidden)
     opt = torch.optim.Adam(D.parameters(), lr=lr)

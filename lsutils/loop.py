@@ -11,12 +11,11 @@ verified checkpoint after every epoch from which an interrupted run resumes. :fu
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import torch
 from torch import nn
 
 from . import _store
+from ._store import num_threads
 from ._validate import (
     check_alpha,
     check_choice,
@@ -118,6 +118,11 @@ class FitConfig:
         return json_ready(dataclasses.asdict(self))
 
 
+def _check_config(config: object) -> None:
+    if not isinstance(config, FitConfig):
+        raise ValueError(f"config must be a FitConfig, got {type(config).__name__}")
+
+
 def json_ready(d: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
@@ -143,6 +148,7 @@ class History:
 
     def excess_loss(self, floor: float) -> list[float]:
         """The train loss of each epoch minus ``floor``."""
+        floor = check_float(floor, "floor")
         return [loss - floor for loss in self.train_loss]
 
     def to_dict(self) -> dict:
@@ -153,26 +159,13 @@ class History:
         return cls(**{f.name: list(d[f.name]) for f in dataclasses.fields(cls)})
 
 
-@contextlib.contextmanager
-def num_threads(n: int | None = None) -> Iterator[int]:
-    """Run the block with ``n`` torch threads (default ``$LSUTILS_THREADS``, else torch's own
-    default)."""
-    env = os.environ.get("LSUTILS_THREADS") or None
-    if n is None and env is None:
-        yield torch.get_num_threads()
-        return
-    n = check_int(n if n is not None else int(env), "num_threads", 1)
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        torch.set_num_threads(old)
-
-
 def seeded_init(make: Callable[[], nn.Module], seed: int) -> nn.Module:
     """Build a model with ``make()`` under ``torch.manual_seed(seed)``, leaving the global RNG
     untouched."""
+    if not callable(make):
+        raise ValueError(
+            f"make must be a callable that builds the model, got {type(make).__name__}"
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int(seed, "seed", 0))
         return make()
@@ -180,6 +173,7 @@ def seeded_init(make: Callable[[], nn.Module], seed: int) -> nn.Module:
 
 def steps_per_epoch(n: int, config: FitConfig) -> int:
     """Minibatches per epoch for ``n`` examples."""
+    n = check_int(n, "n", 1)
     steps = n // config.batch_size if config.drop_last else math.ceil(n / config.batch_size)
     if steps < 1:
         raise ValueError(
@@ -190,6 +184,7 @@ def steps_per_epoch(n: int, config: FitConfig) -> int:
 
 def lr_factor(step: int, total: int, config: FitConfig) -> float:
     """Multiplier of the base learning rate at optimiser step ``step`` of ``total``."""
+    step, total = check_int(step, "step", 0), check_int(total, "total", 1)
     if config.schedule == "constant":
         return 1.0
     warm = int(total * config.warmup_frac)
@@ -201,6 +196,7 @@ def lr_factor(step: int, total: int, config: FitConfig) -> float:
 def make_optimizer(params, config: FitConfig, device: torch.device) -> torch.optim.Optimizer:
     """The optimiser ``config`` names, fused where torch supports it on ``device`` (CPU and
     CUDA)."""
+    _check_config(config)
     fast = {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
     common = {"lr": config.lr, "weight_decay": config.weight_decay, **fast}
     if config.optimizer == "adam":
@@ -212,6 +208,8 @@ def make_optimizer(params, config: FitConfig, device: torch.device) -> torch.opt
 
 def make_scheduler(opt: torch.optim.Optimizer, config: FitConfig, total_steps: int):
     """A LambdaLR following :func:`lr_factor` over ``total_steps`` optimiser steps."""
+    _check_config(config)
+    total_steps = check_int(total_steps, "total_steps", 1)
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total_steps, config))
 
 
@@ -227,6 +225,10 @@ class LoopState:
     generators: list[torch.Generator]
     histories: list[History]
     epoch: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.generators or len(self.generators) != len(self.histories):
+            raise ValueError("need one generator and one History per member, at least one member")
 
     def state_dict(self, config_key: dict) -> dict:
         cuda = torch.cuda.is_available() and self.generators[0].device.type == "cuda"
@@ -332,6 +334,8 @@ def run_epochs(
     objective to minimise, each member's mean loss ``[S]`` and number of correct predictions
     ``[S]``. With ``checkpoint``, the state is resumed from there and saved there after every epoch.
     """
+    n = check_int(n, "n", 1)
+    _check_config(config)
     key = config_key if config_key is not None else config.canonical()
     if checkpoint is not None:
         resume(state, checkpoint, key)
@@ -383,6 +387,11 @@ def member_losses(
     ``(1 - a) * nll + a * mean_k(-log q_k)``, or forward-corrected with ``noise_correction``) or
     target rows ``[S, B, K]`` (T^2 times the cross-entropy against the rows, logits divided by T).
     """
+    if logits.ndim != 3 or len(configs) != logits.shape[0]:
+        raise ValueError(
+            f"logits must be [S, B, K] with one config per member, got {tuple(logits.shape)} "
+            f"and {len(configs)} configs"
+        )
     dev = logits.device
 
     def vec(values: list[float]) -> torch.Tensor:
@@ -417,6 +426,11 @@ def check_targets(y: torch.Tensor, config: FitConfig, num_classes: int) -> None:
 def batch_step(net: nn.Module, x: torch.Tensor, y: torch.Tensor, configs: list[FitConfig], K: int):
     """The minibatch step for members that see inputs ``x [N, ...]`` and targets ``y [S, N(, K)]``:
     ``net`` maps ``[S, B, ...]`` to logits ``[S, B, K]``."""
+    if y.ndim not in (2, 3) or y.shape[0] != len(configs) or y.shape[1] != x.shape[0]:
+        raise ValueError(
+            f"y must be [S, N] labels or [S, N, K] rows with S={len(configs)} members and "
+            f"N={x.shape[0]} examples, got {tuple(y.shape)}"
+        )
     hard = y if y.ndim == 2 else y.argmax(-1)
 
     def step(idx: torch.Tensor):

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ._validate import (
     check_alpha,
+    check_bool,
     check_convention,
     check_labels,
     check_logits,
@@ -23,9 +24,13 @@ from ._validate import (
     check_same_shape,
     upcast,
 )
-from .targets import to_uniform_alpha
+from .targets import _uniform_strength
 
 __all__ = ["smoothed_cross_entropy", "cross_entropy_from_targets"]
+
+# torch's cross_entropy skips labels equal to its ignore_index (-100 by default). We support no
+# ignore_index: with this one, a -100 that skipped validation fails in the kernel, never silently.
+_NO_IGNORE = torch.iinfo(torch.int64).min
 
 
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -50,22 +55,26 @@ def smoothed_cross_entropy(
 
     Equals ``cross_entropy_from_targets(logits, smooth_targets(labels, K, alpha, convention))``.
     Half-precision logits are computed in float32. ``validate=False`` skips the label range check
-    (it synchronises with the GPU), for hot training loops whose labels are known to be valid.
+    (it synchronises with the GPU), for hot training loops whose labels were checked up front; a
+    label out of range (torch's ``ignore_index`` -100 included) then fails inside torch instead.
+    NaN or infinite logits are not checked (the check would cost a pass): they give a NaN loss.
     """
     logits = check_logits(logits)
     K = logits.shape[1]
-    check_alpha(alpha, allow_negative=allow_negative)
+    alpha = check_alpha(alpha, allow_negative=check_bool(allow_negative, "allow_negative"))
     check_convention(convention)
     check_reduction(reduction)
-    labels = check_labels(labels, K, check_range=validate)
+    labels = check_labels(labels, K, check_range=check_bool(validate, "validate"))
     if labels.shape[0] != logits.shape[0]:
         raise ValueError(
             f"logits have {logits.shape[0]} rows but labels have {labels.shape[0]} entries"
         )
-    a = to_uniform_alpha(K, alpha, convention)
+    a = _uniform_strength(K, alpha, convention)
     x = upcast(logits)
     if 0.0 <= a <= 1.0:
-        return F.cross_entropy(x, labels, label_smoothing=a, reduction=reduction)
+        return F.cross_entropy(
+            x, labels, label_smoothing=a, reduction=reduction, ignore_index=_NO_IGNORE
+        )
     # torch accepts label_smoothing in [0, 1] only: 'others' with eps > (K-1)/K and negative
     # smoothing take the same decomposition explicitly.
     log_q = F.log_softmax(x, dim=1)
@@ -77,9 +86,11 @@ def cross_entropy_from_targets(
     logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
 ) -> torch.Tensor:
     """Cross-entropy ``-sum_k p_k log softmax(z)_k`` for any target rows ``p`` ``[N, K]``, in
-    nats."""
+    nats. The rows need not be distributions (negative smoothing gives negative entries)."""
     logits = check_logits(logits)
     check_same_shape(logits, targets)
+    if targets.dtype.is_complex:
+        raise ValueError(f"targets must be real numbers [N, K], got dtype {targets.dtype}")
     check_reduction(reduction)
     log_q = F.log_softmax(upcast(logits), dim=1)
     # xlogy-style guard: a zero target times log q = -inf (q underflowed) contributes 0, not nan.

@@ -16,6 +16,11 @@ class MLP(nn.Module):
 
     def __init__(self, in_features: int = 784, hidden: int = 256, num_classes: int = 10) -> None:
         super().__init__()
+        in_features, hidden = (
+            check_int(in_features, "in_features", 1),
+            check_int(hidden, "hidden", 1),
+        )
+        num_classes = check_num_classes(num_classes)
         self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU())
         self.head = nn.Linear(hidden, num_classes)
 
@@ -33,6 +38,7 @@ class SmallCNN(nn.Module):
 
     def __init__(self, num_classes: int = 10, hidden: int = 128) -> None:
         super().__init__()
+        num_classes, hidden = check_num_classes(num_classes), check_int(hidden, "hidden", 1)
         self.body = nn.Sequential(
             nn.Conv2d(1, 16, 3, padding=1),
             nn.ReLU(),

@@ -4,10 +4,10 @@ from :mod:`lsutils.calibration` and :mod:`lsutils.representations`."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import torch
 
+from ._validate import check_int, check_probs
 from .calibration import reliability_data
-from .representations import logit_gaps
+from .representations import _check_projection, logit_gaps
 
 __all__ = [
     "reliability_diagram",
@@ -26,8 +26,8 @@ def reliability_diagram(
 ):
     """Bars of accuracy per equal-width confidence bin against the diagonal of perfect
     calibration."""
-    ax = _ax(ax)
     d = reliability_data(probs, labels, n_bins)
+    ax = _ax(ax)
     edges, width = d["edges"][:-1].numpy(), 1.0 / n_bins
     nonempty = (d["count"] > 0).numpy()
     acc, conf = d["accuracy"].numpy(), d["confidence"].numpy()
@@ -62,8 +62,10 @@ def reliability_diagram(
 
 def confidence_histogram(probs, ax=None, bins: int = 30, label: str | None = None, color=None):
     """Histogram (fraction of examples) of the top-label confidence ``max_k p_k``."""
+    probs = check_probs(probs)
+    bins = check_int(bins, "bins", 1)
     ax = _ax(ax)
-    conf = torch.as_tensor(probs).double().max(1).values.numpy()
+    conf = probs.detach().double().max(1).values.cpu().numpy()
     ax.hist(
         conf,
         bins=bins,
@@ -88,8 +90,9 @@ def logit_gap_histogram(
     range_: tuple[float, float] | None = None,
 ):
     """Histogram (fraction of examples) of :func:`logit_gaps`."""
+    g = logit_gaps(logits, labels).detach().cpu().numpy()
+    bins = check_int(bins, "bins", 1)
     ax = _ax(ax)
-    g = logit_gaps(logits, labels).numpy()
     ax.hist(
         g,
         bins=bins,
@@ -114,11 +117,12 @@ def plot_template_projection(
     max_points: int = 600,
 ):
     """Scatter of projected activations (colour = class) with the template triangle's vertices."""
+    c, y, v = _check_projection(coords, labels, vertices)
+    max_points = check_int(max_points, "max_points", 1)
+    names = list(class_names) if class_names is not None else [f"class {k}" for k in range(3)]
+    if len(names) != 3:
+        raise ValueError(f"class_names must name the 3 classes, got {class_names!r}")
     ax = _ax(ax)
-    c = torch.as_tensor(coords).double()
-    y = torch.as_tensor(labels).long()
-    v = torch.as_tensor(vertices).double()
-    names = class_names or [f"class {k}" for k in range(3)]
     for k in range(3):
         pts = c[y == k][:max_points]
         ax.scatter(

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_labels
+from ._validate import (
+    check_float,
+    check_float_tensor,
+    check_int,
+    check_labels,
+    check_num_classes,
+)
 
 __all__ = ["LinearProbe", "fit_linear_probe", "extract_features", "class_separation"]
 
@@ -27,16 +33,24 @@ class LinearProbe:
     bias: torch.Tensor
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
-        if features.dim() != 2 or features.shape[1] != self.weight.shape[1]:
-            raise ValueError(
-                f"features must be [N, {self.weight.shape[1]}], got {tuple(features.shape)}"
-            )
+        """Logits ``[N, K]`` (float64) of features ``[N, D]``."""
+        d = self.weight.shape[1]
+        features = check_float_tensor(features, "features", "[N, D]", finite=True)
+        if features.shape[1] != d:
+            raise ValueError(f"features must be [N, {d}], got {tuple(features.shape)}")
         z = (features.double() - self.mean) / self.std
         return z @ self.weight.T + self.bias
 
     def accuracy(self, features: torch.Tensor, labels: torch.Tensor) -> float:
+        """Fraction of ``labels`` predicted right from ``features`` (at least one example)."""
         labels = check_labels(labels, self.weight.shape[0])
-        return float((self.logits(features).argmax(dim=1) == labels).double().mean())
+        logits = self.logits(features)
+        if labels.shape[0] != logits.shape[0] or labels.numel() == 0:
+            raise ValueError(
+                f"labels must have shape [{logits.shape[0]}] (one per feature row, at least one), "
+                f"got {tuple(labels.shape)}"
+            )
+        return float((logits.argmax(dim=1) == labels).double().mean())
 
 
 def fit_linear_probe(
@@ -48,20 +62,22 @@ def fit_linear_probe(
     max_iter: int = 200,
 ) -> LinearProbe:
     """Fit softmax regression on frozen features [N, D] with L-BFGS; l2 is the weight penalty per
-    example."""
-    if (
-        not isinstance(features, torch.Tensor)
-        or features.dim() != 2
-        or not features.dtype.is_floating_point
-    ):
-        raise ValueError("features must be a floating-point tensor [N, D]")
+    example. ``num_classes`` defaults to the largest label + 1."""
+    features = check_float_tensor(features, "features", "[N, D]", min_rows=2, finite=True)
     if num_classes is None:
-        num_classes = int(torch.as_tensor(labels).max()) + 1
+        seen = check_labels(labels, 0, check_range=False)
+        if seen.numel() == 0:
+            raise ValueError("labels must hold one label per feature row, got an empty tensor")
+        num_classes = int(seen.max()) + 1
+    num_classes = check_num_classes(num_classes)
     labels = check_labels(labels, num_classes)
     if labels.numel() != features.shape[0]:
-        raise ValueError(f"got {features.shape[0]} feature rows but {labels.numel()} labels")
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0, got {l2}")
+        raise ValueError(
+            f"labels must hold one label per feature row: got {features.shape[0]} feature rows "
+            f"but {labels.numel()} labels"
+        )
+    l2 = check_float(l2, "l2", 0.0)
+    max_iter = check_int(max_iter, "max_iter", 1)
     x = features.detach().double()
     mean = x.mean(dim=0)
     std = x.std(dim=0).clamp_min(1e-6)
@@ -93,8 +109,12 @@ def extract_features(
     model: torch.nn.Module, x: torch.Tensor, batch_size: int = 4096
 ) -> torch.Tensor:
     """Penultimate activations model.features(x), in eval mode and batches: [N, D]."""
-    if not hasattr(model, "features"):
-        raise ValueError("model must expose .features(x), the penultimate activations")
+    if not isinstance(model, torch.nn.Module) or not callable(getattr(model, "features", None)):
+        raise ValueError("model must be a torch.nn.Module with .features(x), the penultimate layer")
+    if not isinstance(x, torch.Tensor) or x.dim() < 1 or x.shape[0] == 0:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of inputs [N, ...] with N >= 1, got {got}")
+    batch_size = check_int(batch_size, "batch_size", 1)
     was_training = model.training
     model.eval()
     out = torch.cat(
@@ -110,17 +130,17 @@ def class_separation(features: torch.Tensor, labels: torch.Tensor) -> float:
 
     1 means every class collapses to a point; 0 means the classes are not separated at all.
     """
-    if not isinstance(features, torch.Tensor) or features.dim() != 2:
-        raise ValueError("features must be a tensor [N, D]")
-    labels = torch.as_tensor(labels).long()
+    features = check_float_tensor(features, "features", "[N, D]", min_rows=1, finite=True)
+    labels = check_labels(labels, 0, check_range=False)  # any integer ids: they only group rows
     if labels.shape != (features.shape[0],):
         raise ValueError(
-            f"need one label per feature row, got {tuple(labels.shape)} for {features.shape[0]} rows"
+            f"labels must hold one label per feature row, got shape {tuple(labels.shape)} for "
+            f"{features.shape[0]} rows"
         )
     x = features.double()
     total = ((x - x.mean(dim=0)) ** 2).sum(dim=1).mean()
     if total <= 0:
-        raise ValueError("features have zero variance")
+        raise ValueError("features must vary: all rows are equal (zero total variance)")
     within = torch.zeros((), dtype=torch.float64)
     for c in labels.unique():
         xc = x[labels == c]

@@ -82,11 +82,15 @@ def select_profile(
 ) -> str:
     """Resolve ``value`` (default: ``$LSUTILS_PROFILE``, else ``"auto"``) to ``"full"`` or
     ``"smoke"``."""
+    source = "value" if value is not None else ENV_VAR
     if value is None:
         value = os.environ.get(ENV_VAR, "auto")
+    if not isinstance(value, str) or value.strip().lower() not in CHOICES:
+        raise ValueError(f"{source} ({ENV_VAR}) must be one of {CHOICES}, got {value!r}")
     value = value.strip().lower()
-    if value not in CHOICES:
-        raise ValueError(f"{ENV_VAR} must be one of {CHOICES}, got {value!r}")
+    for name, check in (("cuda_available", cuda_available), ("data_available", data_available)):
+        if check is not None and not callable(check):
+            raise ValueError(f"{name} must be a function returning a bool, got {check!r}")
     if value != "auto":
         return value
     cuda = (cuda_available or torch.cuda.is_available)()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from ._validate import check_float_tensor, check_labels, check_num_classes
+
 __all__ = ["logit_gaps", "template_plane_projection", "cluster_geometry"]
 
 
@@ -20,12 +22,15 @@ def logit_gaps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
     At the smoothed loss floor every gap equals :func:`lsutils.optimal_logit_gap`.
     """
-    z = torch.as_tensor(logits).double()
-    labels = torch.as_tensor(labels).long()
-    if z.ndim != 2 or labels.shape != (z.shape[0],):
+    z = check_float_tensor(logits, "logits", "[N, K]", convert=True, finite=True)
+    check_num_classes(z.shape[1])
+    labels = check_labels(labels, z.shape[1])
+    if labels.shape != (z.shape[0],):
         raise ValueError(
-            f"need logits [N, K] and labels [N], got {tuple(z.shape)} and {tuple(labels.shape)}"
+            f"labels must have shape [{z.shape[0]}] (one per row of logits), "
+            f"got {tuple(labels.shape)}"
         )
+    z = z.double()
     true = z.gather(1, labels[:, None]).squeeze(1)
     return true - (z.sum(1) - true) / (z.shape[1] - 1)
 
@@ -39,11 +44,11 @@ def template_plane_projection(
     ``t1 - t0`` and ``t2 - t0``. Returns ``(coords [N, 2], vertices [3, 2])``, the vertices being
     the templates' own coordinates (they keep their pairwise distances). Float64.
     """
-    f = torch.as_tensor(features).double()
-    w = torch.as_tensor(templates).double()
-    if w.ndim != 2 or w.shape[0] != 3:
+    w = check_float_tensor(templates, "templates", "[3, D]", convert=True, finite=True).double()
+    if w.shape[0] != 3:
         raise ValueError(f"templates must have shape [3, D], got {tuple(w.shape)}")
-    if f.ndim != 2 or f.shape[1] != w.shape[1]:
+    f = check_float_tensor(features, "features", "[N, D]", convert=True, finite=True).double()
+    if f.shape[1] != w.shape[1]:
         raise ValueError(f"features must have shape [N, {w.shape[1]}], got {tuple(f.shape)}")
     e1 = w[1] - w[0]
     if e1.norm() == 0:
@@ -68,11 +73,7 @@ def cluster_geometry(
     triangle side. ``spacing_cv``: coefficient of variation of the three distances between class
     means (0 = equidistant). ``labels`` are 0, 1, 2 in the order of the vertices.
     """
-    c = torch.as_tensor(coords).double()
-    y = torch.as_tensor(labels).long()
-    v = torch.as_tensor(vertices).double()
-    if set(y.unique().tolist()) != {0, 1, 2}:
-        raise ValueError("labels must contain exactly the classes 0, 1, 2")
+    c, y, v = _check_projection(coords, labels, vertices)
     means = torch.stack([c[y == k].mean(0) for k in range(3)])
     side = torch.stack([(v[i] - v[j]).norm() for i, j in ((0, 1), (0, 2), (1, 2))]).mean()
     spread = torch.cat([(c[y == k] - means[k]).norm(dim=1) for k in range(3)]).mean()
@@ -83,3 +84,25 @@ def cluster_geometry(
         "spread_over_separation": float(spread / dists.mean()),
         "spacing_cv": float(dists.std(unbiased=False) / dists.mean()),
     }
+
+
+def _check_projection(
+    coords: object, labels: object, vertices: object
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Planar ``coords [N, 2]``, labels in {0, 1, 2} (each present), ``vertices [3, 2]``."""
+    c = check_float_tensor(coords, "coords", "[N, 2]", convert=True, finite=True).double()
+    if c.shape[1] != 2:
+        raise ValueError(f"coords must have shape [N, 2], got {tuple(c.shape)}")
+    y = check_labels(labels, 3)
+    if y.shape != (c.shape[0],):
+        raise ValueError(
+            f"labels must have shape [{c.shape[0]}] (one per point), got {tuple(y.shape)}"
+        )
+    if y.unique().numel() != 3:
+        raise ValueError(
+            f"labels must contain each of the classes 0, 1, 2, got {y.unique().tolist()}"
+        )
+    v = check_float_tensor(vertices, "vertices", "[3, 2]", convert=True, finite=True).double()
+    if v.shape != (3, 2):
+        raise ValueError(f"vertices must have shape [3, 2], got {tuple(v.shape)}")
+    return c, y, v

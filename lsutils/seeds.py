@@ -46,6 +46,10 @@ def train_grid(
     configs: Mapping[K, TrainConfig], seeds: Sequence[int] = SEEDS, *, progress: bool = True
 ) -> dict[K, list[TrainedModel]]:
     """``{key: [model per seed]}`` for every setting in ``configs``, trained in one call."""
+    if not isinstance(configs, Mapping):
+        raise ValueError(
+            f"configs must be a mapping {{key: TrainConfig}}, got {type(configs).__name__}"
+        )
     seeds = _seeds(seeds)
     flat = [c for cfg in configs.values() for c in seed_configs(cfg, seeds)]
     models = train_many(flat, progress=progress)
@@ -57,4 +61,8 @@ def per_seed(
     models: Sequence[TrainedModel], metric: Callable[[TrainedModel], float]
 ) -> list[float]:
     """``[metric(model) for model in models]`` as floats: one value per seed."""
+    if not callable(metric):
+        raise ValueError(
+            f"metric must be a callable of a TrainedModel, got {type(metric).__name__}"
+        )
     return [float(metric(m)) for m in models]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ._validate import as_tensor, check_binary, check_finite, check_logits
+
 __all__ = [
     "max_softmax_probability",
     "risk_coverage_curve",
@@ -21,36 +23,37 @@ __all__ = [
 ]
 
 
+def _check_scores(scores: object, name: str) -> torch.Tensor:
+    """Real scores ``[N]`` (N >= 1) as float64; +-inf ranks fine, nan does not."""
+    scores = as_tensor(scores, name)
+    if scores.dtype == torch.bool or scores.dtype.is_complex:
+        raise ValueError(f"{name} must be real numbers [N], got dtype {scores.dtype}")
+    if scores.dim() != 1:
+        raise ValueError(f"{name} must be 1-D [N], got shape {tuple(scores.shape)}")
+    if scores.numel() == 0:
+        raise ValueError(f"{name} must hold at least one example, got an empty tensor")
+    scores = scores.to(torch.float64)
+    if torch.isnan(scores).any():
+        raise ValueError(f"{name} must not contain nan")
+    return scores
+
+
 def _check_pair(
-    confidence: torch.Tensor, correct: torch.Tensor
+    confidence: object, correct: object, names: tuple[str, str] = ("confidence", "correct")
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    confidence = torch.as_tensor(confidence)
-    correct = torch.as_tensor(correct)
-    if confidence.dim() != 1 or correct.dim() != 1:
-        raise ValueError(
-            f"confidence and correct must be 1-D [N], got shapes {tuple(confidence.shape)} and {tuple(correct.shape)}"
-        )
+    confidence = _check_scores(confidence, names[0])
+    correct = check_binary(correct, names[1])
     if confidence.shape != correct.shape:
         raise ValueError(
-            f"confidence and correct must have the same length, got {confidence.numel()} and {correct.numel()}"
+            f"{names[0]} and {names[1]} must have the same length, got {confidence.numel()} and "
+            f"{correct.numel()}"
         )
-    if confidence.numel() == 0:
-        raise ValueError("need at least one example")
-    if not confidence.dtype.is_floating_point:
-        confidence = confidence.double()
-    if torch.isnan(confidence).any():
-        raise ValueError("confidence contains nan")
-    if correct.dtype != torch.bool:
-        if not torch.all((correct == 0) | (correct == 1)):
-            raise ValueError("correct must be boolean (or 0/1): was each prediction right?")
-        correct = correct.bool()
-    return confidence.double(), correct
+    return confidence, correct
 
 
 def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     """The max softmax probability of each row of logits [N, K]: the baseline confidence score."""
-    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
-        raise ValueError("logits must be a 2-D tensor [N, K]")
+    logits = check_finite(check_logits(logits), "logits")
     return logits.float().softmax(dim=1).amax(dim=1)
 
 
@@ -86,10 +89,10 @@ def aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
 def optimal_aurc(correct: torch.Tensor) -> float:
     """AURC of an oracle score that ranks every correct prediction above every error (same error
     rate)."""
-    correct = torch.as_tensor(correct).bool().flatten()
+    correct = check_binary(correct, "correct")
     n, n_right = correct.numel(), int(correct.sum())
     if n == 0:
-        raise ValueError("need at least one example")
+        raise ValueError("correct must hold at least one example, got an empty tensor")
     k = torch.arange(n_right + 1, n + 1, dtype=torch.float64)
     # risk 0 up to coverage n_right/N, then (k - n_right) / k: only errors are added
     return float(((k - n_right) / k).sum() / n)
@@ -105,11 +108,17 @@ def excess_aurc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
 def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
     """Area under the ROC curve: the probability that a random positive scores above a random
     negative (ties count one half), computed from ranks (Mann-Whitney U)."""
-    scores, positive = _check_pair(scores, positive)
+    return _auroc(*_check_pair(scores, positive, ("scores", "positive")), "positive")
+
+
+def _auroc(scores: torch.Tensor, positive: torch.Tensor, name: str) -> float:
     n_pos = int(positive.sum())
     n_neg = positive.numel() - n_pos
     if n_pos == 0 or n_neg == 0:
-        raise ValueError("AUROC needs at least one positive and one negative example")
+        raise ValueError(
+            f"{name} must hold at least one positive and one negative example (AUROC compares "
+            f"them), got {n_pos} positive of {positive.numel()}"
+        )
     order = torch.argsort(scores, stable=True)
     s = scores[order]
     ranks = torch.empty_like(s)
@@ -126,4 +135,4 @@ def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
 
 def failure_auroc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
     """How well the confidence separates correct predictions from failures (AUROC, 0.5 = chance)."""
-    return auroc(confidence, correct)
+    return _auroc(*_check_pair(confidence, correct), "correct")

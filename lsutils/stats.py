@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from ._validate import check_choice, check_float
+from ._validate import check_choice, check_float, check_int
 from .report import Table
 
 __all__ = [
@@ -52,6 +52,10 @@ class Interval:
     confidence: float = 0.95
     method: str = "t"
 
+    def __post_init__(self) -> None:
+        if not self.low <= self.mean <= self.high:
+            raise ValueError(f"need low <= mean <= high, got {self.low}, {self.mean}, {self.high}")
+
     @property
     def half_width(self) -> float:
         return (self.high - self.low) / 2
@@ -76,6 +80,8 @@ class Interval:
     def format(self, spec: str = ".3f", scale: float = 1.0) -> str:
         """``"mean ± half-width"`` with ``spec`` applied to both (values multiplied by
         ``scale``)."""
+        if not isinstance(spec, str):
+            raise ValueError(f"spec must be a format string such as '.3f', got {spec!r}")
         return f"{self.mean * scale:{spec}} ± {self.half_width * scale:{spec}}"
 
     def __str__(self) -> str:
@@ -84,7 +90,10 @@ class Interval:
 
 
 def _values(values: Sequence[float], name: str = "values") -> np.ndarray:
-    v = np.asarray([float(x) for x in values], dtype=np.float64)
+    try:
+        v = np.asarray([float(x) for x in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, one per seed, got {values!r}") from None
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"{name} needs at least 2 numbers (one per seed), got {v.size}")
     if not np.isfinite(v).all():
@@ -126,6 +135,7 @@ def bootstrap_interval(
     """Mean of ``values`` with a percentile bootstrap interval (``scipy.stats.bootstrap``,
     seeded)."""
     v, conf = _values(values), _confidence(confidence)
+    resamples = check_int(resamples, "resamples", 1)
     res = _st.bootstrap(
         (v,), np.mean, confidence_level=conf, n_resamples=int(resamples), method="percentile",
         rng=np.random.default_rng(seed),
@@ -139,6 +149,8 @@ def claim(interval: Interval, direction: str, what: str = "the difference") -> I
     (entirely above 0) or "none" (contains 0: no difference detected). Raises :class:`ClaimError`
     otherwise."""
     check_choice(direction, "direction", DIRECTIONS)
+    if not isinstance(interval, Interval):
+        raise ValueError(f"interval must be an Interval (from lsutils.stats), got {interval!r}")
     if interval.direction() != direction:
         raise ClaimError(
             f"claimed {what} is {direction!r}, but its {interval.confidence:.0%} interval "

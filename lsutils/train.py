@@ -135,6 +135,11 @@ def _split(split: str, val_size: int, classes: tuple[int, ...] | None, train_siz
     return x, y
 
 
+def _check_train_config(config: object) -> None:
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
+
+
 def config_data(
     config: TrainConfig, split: str = "train", *, noisy: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -143,6 +148,7 @@ def config_data(
     Training labels carry the configuration's label noise unless ``noisy=False``; validation and
     test labels are always clean. The tensors are shared between calls: do not modify them in place.
     """
+    _check_train_config(config)
     check_choice(split, "split", ("train", "val", "test"))
     x, y = _split(split, config.val_size, config.classes, config.train_size)
     if split == "train" and noisy and config.label_noise > 0:
@@ -154,6 +160,9 @@ def config_data(
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
     """Logits ``float32 [N, K]`` on the CPU, computed in eval mode in batches on the model's
     device."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a tensor of inputs [N, ...], got {type(x).__name__}")
+    batch_size = check_int(batch_size, "batch_size", 1)
     model.eval()
     device = next(model.parameters()).device
     with num_threads():
@@ -184,6 +193,7 @@ class TrainedModel:
 
 def config_key(config: TrainConfig) -> str:
     """SHA-256 of the canonical JSON of the configuration plus :data:`CACHE_VERSION`."""
+    _check_train_config(config)
     blob = json.dumps(
         {"cache_version": CACHE_VERSION, "config": config.canonical()}, sort_keys=True
     )
@@ -192,6 +202,7 @@ def config_key(config: TrainConfig) -> str:
 
 def cache_path(config: TrainConfig) -> Path:
     """Where this configuration's model is cached."""
+    _check_train_config(config)
     return _store.cache_dir() / "models" / f"{config.model}-{config_key(config)[:24]}.pt"
 
 

@@ -17,6 +17,8 @@ import math
 
 import torch
 
+from ._validate import as_tensor, check_float, check_float_tensor, check_int
+
 __all__ = [
     "uniform_bins",
     "bin_centers",
@@ -28,38 +30,49 @@ __all__ = [
 
 
 def _check_sorted(points: torch.Tensor, name: str, min_len: int) -> torch.Tensor:
-    points = torch.as_tensor(points)
+    """Finite, strictly increasing points ``[M]``, ``M >= min_len`` (integers become float64)."""
+    points = as_tensor(points, name)
+    if points.dtype == torch.bool or points.dtype.is_complex:
+        raise ValueError(f"{name} must be real numbers, got dtype {points.dtype}")
     if not points.dtype.is_floating_point:
         points = points.double()
     if points.dim() != 1 or points.numel() < min_len:
         raise ValueError(
-            f"{name} must be a 1-D tensor with at least {min_len} entries, got shape {tuple(points.shape)}"
+            f"{name} must be a 1-D tensor with at least {min_len} entries, "
+            f"got shape {tuple(points.shape)}"
         )
     if not torch.isfinite(points).all():
-        raise ValueError(f"{name} must be finite")
-    if not (points[1:] > points[:-1]).all():
-        raise ValueError(f"{name} must be strictly increasing")
+        bad = int((~torch.isfinite(points)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} nan or inf of {points.numel()}")
+    steps = points[1:] > points[:-1]
+    if not steps.all():
+        i = int((~steps).nonzero()[0])
+        raise ValueError(
+            f"{name} must be strictly increasing, got {name}[{i + 1}] = {float(points[i + 1]):g} "
+            f"after {name}[{i}] = {float(points[i]):g}"
+        )
     return points
 
 
 def _check_values(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    y = torch.as_tensor(y)
+    """Scalar targets ``[N]`` in ``dtype``; +-inf is allowed (clipped to the support), not nan."""
+    y = as_tensor(y, "y")
     if y.dtype == torch.bool or y.dtype.is_complex:
         raise ValueError(f"y must be a real tensor of scalar targets, got dtype {y.dtype}")
     if y.dim() != 1:
         raise ValueError(f"y must be 1-D [N], got shape {tuple(y.shape)}")
     y = y.to(dtype)
     if torch.isnan(y).any():
-        raise ValueError("y contains nan")
+        raise ValueError("y must not contain nan (a scalar target per example)")
     return y
 
 
 def uniform_bins(low: float, high: float, num_bins: int) -> torch.Tensor:
     """Edges ``[num_bins + 1]`` (float64) of ``num_bins`` equal bins covering ``[low, high]``."""
-    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2:
-        raise ValueError(f"num_bins must be an integer >= 2, got {num_bins!r}")
-    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
-        raise ValueError(f"need finite low < high, got low={low}, high={high}")
+    num_bins = check_int(num_bins, "num_bins", 2)
+    low, high = check_float(low, "low"), check_float(high, "high")
+    if not low < high:
+        raise ValueError(f"low must be below high (both finite), got low={low}, high={high}")
     return torch.linspace(low, high, num_bins + 1, dtype=torch.float64)
 
 
@@ -98,39 +111,43 @@ def two_hot(y: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return targets
 
 
-def _normal_cdf(x: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (1.0 + torch.special.erf(x / math.sqrt(2.0)))
+def _erf_difference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``erf(b) - erf(a)`` for ``a <= b`` without cancellation: through ``erfc`` when both lie in
+    the same tail (beyond 1), where ``erf`` is close to +-1; near 0 ``erf`` itself is exact."""
+    upper = torch.special.erfc(a) - torch.special.erfc(b)  # a >= 1: erfc small and exact
+    lower = torch.special.erfc(-b) - torch.special.erfc(-a)  # b <= -1
+    middle = torch.special.erf(b) - torch.special.erf(a)
+    return torch.where(a >= 1, upper, torch.where(b <= -1, lower, middle))
 
 
 def hl_gauss(y: torch.Tensor, edges: torch.Tensor, sigma: float) -> torch.Tensor:
     """HL-Gauss targets ``[N, B]``: the mass of ``Normal(y, sigma^2)`` in each bin, renormalised to
     1.
 
-    Computed as differences of the normal CDF at the bin edges. ``y`` is clipped to the support
-    ``[e_0, e_B]``. Farebrother et al. (2024) set ``sigma`` to about 0.75 bin widths.
+    Computed as differences of the normal CDF at the bin edges, written with ``erf`` near the mean
+    and ``erfc`` in the tails, so that neither a wide (``sigma`` much larger than the support: the
+    bins get mass in proportion to their width) nor a narrow Gaussian loses its mass to rounding.
+    ``y`` is clipped to the support ``[e_0, e_B]``. Farebrother et al. (2024) set ``sigma`` to about
+    0.75 bin widths.
     """
     edges = _check_sorted(edges, "edges", 3)
-    try:
-        sigma = float(sigma)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}") from None
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be positive and finite, got {sigma}")
+    sigma = check_float(sigma, "sigma", 0.0, low_open=True)
     y = _check_values(y, edges.dtype).clamp(edges[0], edges[-1])
-    cdf = _normal_cdf((edges[None, :] - y[:, None]) / sigma)
-    mass = cdf[:, 1:] - cdf[:, :-1]
-    return mass / mass.sum(dim=1, keepdim=True)
+    u = (edges[None, :] - y[:, None]) / (sigma * math.sqrt(2.0))
+    mass = _erf_difference(u[:, :-1], u[:, 1:])
+    total = mass.sum(dim=1, keepdim=True)
+    if not bool((total > 0).all()):
+        raise ValueError(
+            f"sigma={sigma:g} is too extreme for these bins (the mass underflows); use a sigma "
+            "within a few orders of magnitude of the bin width"
+        )
+    return mass / total
 
 
 def expected_value(logits: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     """Decode logits ``[N, B]`` to scalars ``[N]``: the mean ``softmax(logits) @ centers``."""
     centers = _check_sorted(centers, "centers", 2)
-    if (
-        not isinstance(logits, torch.Tensor)
-        or not logits.dtype.is_floating_point
-        or logits.dim() != 2
-    ):
-        raise ValueError("logits must be a 2-D floating-point tensor [N, B]")
+    logits = check_float_tensor(logits, "logits", "[N, B]", finite=True)
     if logits.shape[1] != centers.numel():
         raise ValueError(
             f"logits have {logits.shape[1]} columns but there are {centers.numel()} bin centres"

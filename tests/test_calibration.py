@@ -167,3 +167,115 @@ def test_calibration_summary_matches_its_oracles_even_for_underflowing_probabili
     assert s["ece"] == pytest.approx(float(expected_calibration_error(probs, y)), abs=1e-12)
     assert s["accuracy"] == pytest.approx(float((z.argmax(1) == y).double().mean()))
     assert s["confidence"] == pytest.approx(float(probs.max(1).values.mean()))
+
+
+def _summary_reference(z: torch.Tensor, y: torch.Tensor, n_bins: int = 15) -> dict[str, float]:
+    """The definitions, in float64 from the probabilities (the previous implementation)."""
+    z = z.double()
+    p = z.softmax(1)
+    onehot = F.one_hot(y, z.shape[1]).double()
+    return {
+        "accuracy": float((p.argmax(1) == y).double().mean()),
+        "nll": float(F.cross_entropy(z, y)),
+        "ece": C.expected_calibration_error(p, y, n_bins),
+        "mce": C.max_calibration_error(p, y, n_bins),
+        "brier": float(((p - onehot) ** 2).sum(1).mean()),
+        "confidence": float(p.max(1).values.mean()),
+    }
+
+
+@pytest.mark.parametrize(
+    "dtype, rel", [(torch.float64, 1e-12), (torch.float32, 1e-6), (torch.bfloat16, 1e-6)]
+)
+@pytest.mark.parametrize("scale", [0.01, 1.0, 5.0, 50.0])
+def test_calibration_summary_matches_the_float64_definitions(dtype, rel, scale):
+    # rel is against the same logits in float64: the summary works in the logits' precision
+    g = torch.Generator().manual_seed(int(scale * 100))
+    z = (scale * torch.randn(5000, 7, generator=g, dtype=torch.float64)).to(dtype)
+    y = torch.randint(0, 7, (5000,), generator=g)
+    got, ref = C.calibration_summary(z, y), _summary_reference(z, y)
+    for key in ref:
+        assert got[key] == pytest.approx(ref[key], rel=rel, abs=1e-9), key
+
+
+def test_calibration_summary_ties_count_like_argmax_and_blocks_do_not_matter(monkeypatch):
+    # all-equal logits: argmax predicts class 0, so only label 0 is a hit
+    z = torch.zeros(6, 3)
+    y = torch.tensor([0, 1, 2, 0, 2, 1])
+    s = C.calibration_summary(z, y)
+    assert s["accuracy"] == pytest.approx(2 / 6) and s["confidence"] == pytest.approx(1 / 3)
+    assert s["nll"] == pytest.approx(math.log(3)) and s["brier"] == pytest.approx(2 / 3)
+    # a tie between classes 1 and 2 at the top: class 1 is predicted
+    z = torch.tensor([[0.0, 5.0, 5.0]] * 2)
+    assert C.calibration_summary(z, torch.tensor([1, 2]))["accuracy"] == 0.5
+    # the block size changes nothing but the rounding of float32 row sums
+    g = torch.Generator().manual_seed(3)
+    z, y = 4 * torch.randn(1000, 5, generator=g), torch.randint(0, 5, (1000,), generator=g)
+    whole = C.calibration_summary(z, y)
+    monkeypatch.setattr(C, "_BLOCK", 7)
+    assert C.calibration_summary(z, y) == pytest.approx(whole, rel=1e-8)
+
+
+def test_one_exact_nll():
+    """negative_log_likelihood (from probabilities) and calibration_summary (from logits) agree,
+    far below the old 1e-12 clamp (which capped an example's loss at 27.6 nats)."""
+    z = torch.zeros(3, 4, dtype=torch.float64)
+    z[:, 1] = 60.0  # the true class 0 gets probability ~e^-60 ~ 1e-26
+    y = torch.zeros(3, dtype=torch.long)
+    from_logits = C.calibration_summary(z, y)["nll"]
+    assert from_logits == pytest.approx(60.0 + math.log1p(3 * math.exp(-60.0)), rel=1e-12)
+    assert C.negative_log_likelihood(z.softmax(1), y) == pytest.approx(from_logits, rel=1e-12)
+    # a true class with probability exactly 0 has an infinite NLL, not a capped one
+    probs = torch.tensor([[0.0, 1.0], [0.5, 0.5]], dtype=torch.float64)
+    assert C.negative_log_likelihood(probs, torch.tensor([0, 0])) == math.inf
+
+
+def test_bin_index_is_bucketize():
+    g = torch.Generator().manual_seed(0)
+    for n_bins in (1, 3, 10, 15, 100):
+        edges = torch.linspace(0.0, 1.0, n_bins + 1, dtype=torch.float64)
+        # random confidences, the edges themselves and their neighbours one ulp away
+        conf = torch.cat(
+            [
+                torch.rand(10_000, generator=g, dtype=torch.float64).clamp_min(1e-9),
+                edges[1:],
+                torch.nextafter(edges[1:], torch.zeros(())),
+                torch.nextafter(edges[1:-1], torch.ones(())),
+                torch.arange(1, n_bins + 1, dtype=torch.float64) / n_bins,
+            ]
+        )
+        expected = (torch.bucketize(conf, edges) - 1).clamp(0, n_bins - 1)
+        assert torch.equal(C._bin_index(conf, edges), expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_probabilities_are_accepted(dtype):
+    # softmax in half precision sums to 1 only within the dtype's rounding: still probabilities
+    g = torch.Generator().manual_seed(0)
+    for k in (10, 1000):
+        z = 3 * torch.randn(500, k, generator=g)
+        y = torch.randint(0, k, (500,), generator=g)
+        probs = z.to(dtype).softmax(1)
+        ece = C.expected_calibration_error(probs, y)
+        ref = float(
+            multiclass_calibration_error(
+                probs.double() / probs.double().sum(1, keepdim=True), y, num_classes=k, n_bins=15
+            )
+        )
+        assert 0.0 <= ece <= 1.0 and ece == pytest.approx(ref, abs=0.01)
+
+
+def test_metrics_restore_the_thread_setting():
+    """The metrics run on one CPU thread; the caller's setting comes back, after an error too."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        probs, labels = _random_probs(0, n=50)
+        C.expected_calibration_error(probs, labels)
+        C.calibration_summary(probs.log(), labels)
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError):
+            C.calibration_summary(probs.log(), labels + 10)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

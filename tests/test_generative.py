@@ -88,15 +88,19 @@ def test_discriminator_reaches_smoothed_optimum():
         assert torch.sigmoid(D(fake)).mean() == pytest.approx(0.1, abs=0.02)
 
 
-def test_bce_with_smoothed_target_has_the_binary_entropy_floor():
-    """The loss floor for target 0.9 is h(0.9) nats, reached at logit log 9."""
-    target = torch.tensor([0.9])
-    floor = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
-    assert float(
-        F.binary_cross_entropy_with_logits(torch.tensor([math.log(9)]), target)
-    ) == pytest.approx(floor)
-    for z in (0.0, 1.0, 3.0, 10.0):
-        assert float(F.binary_cross_entropy_with_logits(torch.tensor([z]), target)) >= floor - 1e-7
+@pytest.mark.parametrize("real_target, fake_target", [(0.9, 0.1), (0.9, 0.0), (1.0, 0.0)])
+def test_discriminator_optimum_where_data_and_model_overlap(real_target, fake_target):
+    """D*(x) = (a p_data + b p_model) / (p_data + p_model) with targets (a, b). The fake set puts a
+    third of its mass on the real points (the rest far away), so there p_data = 3 p_model and
+    D* = (3a + b) / 4; far away, D* = b."""
+    g = torch.Generator().manual_seed(1)
+    real = torch.randn(40, 2, generator=g)
+    far = torch.randn(80, 2, generator=g) + 8.0
+    D = train_discriminator(real, torch.cat([real, far]), real_target, fake_target, steps=400)
+    with torch.no_grad():
+        on_data, off_data = torch.sigmoid(D(real)), torch.sigmoid(D(far))
+    assert on_data.mean() == pytest.approx((3 * real_target + fake_target) / 4, abs=0.02)
+    assert off_data.mean() == pytest.approx(fake_target, abs=0.02)
 
 
 def test_train_gan_is_seeded_and_learns():

@@ -238,3 +238,93 @@ def test_unknown_reduction(call, bad):
 def test_convert_alpha_others_beyond_uniform(K, eps):
     with pytest.raises(ValueError, match="no 'uniform' alpha in \\[0, 1\\] matches it"):
         convert_alpha(eps, K, "others", "uniform")
+
+
+# --- the validators added for issue 14 ------------------------------------------------------------
+
+from lsutils import _validate as V  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "dtype, tol",
+    [
+        (torch.float64, 1e-4),
+        (torch.float32, 1e-4),
+        (torch.float16, 0.0039),
+        (torch.bfloat16, 0.031),
+    ],
+)
+def test_row_sum_tolerance_scales_with_the_dtype(dtype, tol):
+    assert V.row_sum_tolerance(dtype) == pytest.approx(tol, rel=0.01)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+def test_check_probs_accepts_softmax_in_every_dtype_and_refuses_logits(dtype):
+    g = torch.Generator().manual_seed(0)
+    for k in (2, 10, 1000, 32000):
+        z = 4 * torch.randn(64, k, generator=g)
+        assert V.check_probs(z.to(dtype).softmax(1)) is not None
+        assert V.check_probs(z.softmax(1).to(dtype)) is not None
+        with pytest.raises(ValueError, match="pass softmax\\(logits\\), not logits"):
+            V.check_probs(z.to(dtype))
+        with pytest.raises(ValueError, match="rows that sum to 1"):
+            V.check_probs((z.softmax(1) * 1.1).to(dtype).clamp_max(1))
+
+
+def test_check_probs_catches_nan_negative_and_shape():
+    p = torch.full((3, 4), 0.25)
+    for bad in (float("nan"), -0.1, float("inf")):
+        q = p.clone()
+        q[0, 0] = bad
+        with pytest.raises(ValueError, match="entries in \\[0, 1\\]"):
+            V.check_probs(q)
+    with pytest.raises(ValueError, match="at least one row"):
+        V.check_probs(p[:0])
+    with pytest.raises(ValueError, match="K >= 2"):
+        V.check_probs(torch.ones(3, 1))
+    with pytest.raises(ValueError, match="2-D"):
+        V.check_probs(p[0])
+    assert V.check_probs([[0.5, 0.5]]).dtype == torch.float32  # lists are converted
+
+
+def test_check_finite_names_what_it_found():
+    x = torch.zeros(5)
+    assert V.check_finite(x, "x") is x
+    assert V.check_finite(torch.zeros(0), "x").numel() == 0
+    x[2] = float("nan")
+    with pytest.raises(ValueError, match="x must be finite, got a tensor containing nan"):
+        V.check_finite(x, "x")
+    x[2] = -float("inf")
+    with pytest.raises(ValueError, match="containing inf"):
+        V.check_finite(x.half(), "x")
+
+
+def test_check_binary_bool_dtype_and_misc():
+    assert V.check_binary([1, 0, 1], "c").dtype == torch.bool
+    assert V.check_binary(torch.tensor([1.0, 0.0]), "c").tolist() == [True, False]
+    for bad in ([1.7, 0.0], [2, 0], [[1, 0]]):
+        with pytest.raises(ValueError, match="c must be"):
+            V.check_binary(bad, "c")
+    assert V.check_bool(np.bool_(True), "flag") is True
+    for bad in (1, 0, "yes", None):
+        with pytest.raises(ValueError, match="flag must be True or False"):
+            V.check_bool(bad, "flag")
+    assert V.check_dtype(torch.bfloat16) == torch.bfloat16
+    for bad in (torch.int64, torch.bool, "float32", float):
+        with pytest.raises(ValueError, match="dtype must be a floating-point torch dtype"):
+            V.check_dtype(bad)
+    with pytest.raises(TypeError, match="root must be a path"):
+        V.check_path(3, "root")
+    with pytest.raises(TypeError, match="root must be a path"):
+        V.check_path("", "root")
+    with pytest.raises(ValueError, match="x must be a tensor, got str"):
+        V.as_tensor("abc", "x")
+
+
+def test_check_labels_names_the_argument_and_explains_ignore_index():
+    with pytest.raises(ValueError, match="predictions must lie in \\[0, 2\\]"):
+        V.check_labels(torch.tensor([0, 3]), 3, name="predictions")
+    with pytest.raises(ValueError, match="-100 \\(torch's ignore_index\\) is not supported"):
+        V.check_labels(torch.tensor([0, -100]), 3)
+    # unsigned and narrow integer labels are fine
+    assert V.check_labels(torch.tensor([0, 2], dtype=torch.uint8), 3).dtype == torch.int64
