@@ -9,7 +9,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_float, check_labels, check_logits, check_num_classes, check_probs
+from ._validate import (
+    check_float,
+    check_int,
+    check_labels,
+    check_logits,
+    check_num_classes,
+    check_probs,
+)
 
 __all__ = [
     "soft_targets",
@@ -18,6 +25,8 @@ __all__ = [
     "wrong_class_entropy",
     "class_similarity_from_probs",
     "confusion_similarity",
+    "neighbour_class_probs",
+    "similarity_rank_correlation",
 ]
 
 
@@ -131,3 +140,80 @@ def confusion_similarity(
     sim = (conf + conf.T) / 2
     sim.fill_diagonal_(0.0)
     return sim
+
+
+def neighbour_class_probs(
+    x_query: torch.Tensor,
+    x_reference: torch.Tensor,
+    y_reference: torch.Tensor,
+    num_classes: int,
+    k: int = 10,
+    batch_size: int = 1024,
+) -> torch.Tensor:
+    """For each query row, the fraction of its ``k`` nearest reference rows (Euclidean distance
+    between flattened inputs) in each class: ``[N_query, K]``, rows summing to one.
+
+    A model-free view of which classes overlap in input space: with
+    :func:`class_similarity_from_probs` it gives a class-similarity reference that no trained
+    network (and so neither of two teachers being compared) has shaped. Distances are computed in
+    the query's dtype, in batches of ``batch_size`` queries.
+    """
+    K = check_num_classes(num_classes)
+    for name, x in (("x_query", x_query), ("x_reference", x_reference)):
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(
+                f"{name} must be a floating-point tensor [N, ...], got {type(x).__name__}"
+            )
+        if x.dim() < 2 or not x.dtype.is_floating_point:
+            raise ValueError(
+                f"{name} must be a floating-point tensor [N, ...], got {x.dtype} {tuple(x.shape)}"
+            )
+    q, r = x_query.flatten(1), x_reference.flatten(1).to(x_query.dtype)
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(
+            f"query and reference inputs differ in size: {q.shape[1]} and {r.shape[1]}"
+        )
+    y = check_labels(y_reference, K)
+    if y.numel() != r.shape[0]:
+        raise ValueError(f"got {r.shape[0]} reference rows but {y.numel()} reference labels")
+    k = check_int(k, "k", 1)
+    if k > r.shape[0]:
+        raise ValueError(f"k must be at most the number of reference rows ({r.shape[0]}), got {k}")
+    batch_size = check_int(batch_size, "batch_size", 1)
+    r_sq = (r * r).sum(dim=1)
+    out = []
+    for i in range(0, q.shape[0], batch_size):
+        qb = q[i : i + batch_size]
+        dist = r_sq[None, :] - 2 * qb @ r.T  # |q - r|^2 less |q|^2, which keeps the order
+        idx = dist.topk(k, dim=1, largest=False).indices
+        out.append(F.one_hot(y[idx], K).double().mean(dim=1))
+    return torch.cat(out)
+
+
+def similarity_rank_correlation(similarity: torch.Tensor, reference: torch.Tensor) -> float:
+    """Spearman rank correlation between two symmetric ``[K, K]`` class-similarity matrices over
+    their ``K (K - 1) / 2`` class pairs (upper triangle; the diagonal is ignored).
+
+    1 means the two order the class pairs from most to least alike in the same way. Computed with
+    ``scipy.stats.spearmanr`` (ties get average ranks).
+    """
+    from scipy.stats import spearmanr
+
+    for name, s in (("similarity", similarity), ("reference", reference)):
+        if not isinstance(s, torch.Tensor) or s.dim() != 2 or s.shape[0] != s.shape[1]:
+            raise ValueError(f"{name} must be a square tensor [K, K]")
+        if not torch.isfinite(s).all():
+            raise ValueError(f"{name} contains nan or inf")
+    if similarity.shape != reference.shape:
+        raise ValueError(
+            f"the matrices differ in shape: {tuple(similarity.shape)} and {tuple(reference.shape)}"
+        )
+    K = check_num_classes(similarity.shape[0])
+    if K < 3:
+        raise ValueError("a rank correlation needs at least 3 classes (3 class pairs)")
+    i, j = torch.triu_indices(K, K, offset=1)
+    a = similarity.detach().double()[i, j].numpy()
+    b = reference.detach().double()[i, j].numpy()
+    if (a == a[0]).all() or (b == b[0]).all():
+        raise ValueError("a matrix with the same value for every class pair has no ranking")
+    return float(spearmanr(a, b).statistic)

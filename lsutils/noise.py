@@ -11,9 +11,13 @@ Forward correction (Patrini et al., 2017) trains on the noisy labels with the mo
 probabilities pushed through the known noise: the loss is ``-log (q T)_y``. For symmetric noise that
 is ``-log(A q_y + B)`` with ``A = 1 - eta K / (K - 1)`` and ``B = eta / (K - 1)``, computed from
 ``log q_y`` by :func:`forward_corrected_log_likelihood` without leaving log space.
+
+:func:`noisy_label_fit` measures memorisation: how many flipped training labels a model reproduces.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -25,6 +29,8 @@ __all__ = [
     "forward_corrected_log_likelihood",
     "forward_corrected_cross_entropy",
     "check_noise_rate",
+    "NoisyFit",
+    "noisy_label_fit",
 ]
 
 
@@ -80,3 +86,46 @@ def forward_corrected_cross_entropy(
     log_q = torch.log_softmax(logits.float() if logits.dtype != torch.float64 else logits, dim=1)
     loss = -forward_corrected_log_likelihood(log_q.gather(1, labels[:, None]).squeeze(1), eta, K)
     return loss if reduction == "none" else loss.mean() if reduction == "mean" else loss.sum()
+
+
+@dataclass(frozen=True)
+class NoisyFit:
+    """How a model's predictions on its training set relate to noisy and clean labels.
+
+    ``memorised``: fraction of the flipped examples predicted as their (wrong) noisy label;
+    ``corrected``: fraction of the flipped examples predicted as their clean label;
+    ``kept``: fraction of the unflipped examples predicted correctly; ``flipped``: fraction of the
+    training set whose label was flipped.
+    """
+
+    memorised: float
+    corrected: float
+    kept: float
+    flipped: float
+
+
+def noisy_label_fit(
+    predictions: torch.Tensor,
+    noisy_labels: torch.Tensor,
+    clean_labels: torch.Tensor,
+    num_classes: int,
+) -> NoisyFit:
+    """Split training-set predictions ``[N]`` by whether the label was flipped (noisy != clean)."""
+    K = check_num_classes(num_classes)
+    pred = check_labels(predictions, K)
+    noisy = check_labels(noisy_labels, K)
+    clean = check_labels(clean_labels, K)
+    if not pred.shape == noisy.shape == clean.shape:
+        raise ValueError(
+            "predictions, noisy_labels and clean_labels need the same length, got "
+            f"{pred.numel()}, {noisy.numel()} and {clean.numel()}"
+        )
+    flipped = noisy != clean
+    if not bool(flipped.any()) or bool(flipped.all()):
+        raise ValueError("need both flipped and unflipped labels (noisy_labels != clean_labels)")
+    return NoisyFit(
+        memorised=float((pred[flipped] == noisy[flipped]).double().mean()),
+        corrected=float((pred[flipped] == clean[flipped]).double().mean()),
+        kept=float((pred[~flipped] == clean[~flipped]).double().mean()),
+        flipped=float(flipped.double().mean()),
+    )

@@ -125,10 +125,13 @@ def extract_features(
 
 
 def class_separation(features: torch.Tensor, labels: torch.Tensor) -> float:
-    """Kornblith et al.'s R^2: 1 - (mean within-class variance) / (total variance), summed over
-    features.
+    """Kornblith et al.'s (2021) class separation ``R^2 = 1 - d_within / d_total`` of ``[N, D]``.
 
-    1 means every class collapses to a point; 0 means the classes are not separated at all.
+    ``d`` is the cosine distance ``1 - x.y / (|x| |y|)``. ``d_within`` averages it over pairs of
+    examples of the same class (each class weighted equally), ``d_total`` over pairs drawn from any
+    two classes (each pair of classes weighted equally). 1 means each class points in one
+    direction; 0 means a class's examples are no closer to each other than to the rest. The
+    feature norms do not matter, only the directions.
     """
     features = check_float_tensor(features, "features", "[N, D]", min_rows=1, finite=True)
     labels = check_labels(labels, 0, check_range=False)  # any integer ids: they only group rows
@@ -137,12 +140,21 @@ def class_separation(features: torch.Tensor, labels: torch.Tensor) -> float:
             f"labels must hold one label per feature row, got shape {tuple(labels.shape)} for "
             f"{features.shape[0]} rows"
         )
-    x = features.double()
-    total = ((x - x.mean(dim=0)) ** 2).sum(dim=1).mean()
-    if total <= 0:
-        raise ValueError("features must vary: all rows are equal (zero total variance)")
-    within = torch.zeros((), dtype=torch.float64)
-    for c in labels.unique():
-        xc = x[labels == c]
-        within = within + ((xc - xc.mean(dim=0)) ** 2).sum()
-    return float(1 - within / x.shape[0] / total)
+    x = features.detach().double()
+    norms = x.norm(dim=1)
+    if bool((norms == 0).any()):
+        raise ValueError(
+            f"{int((norms == 0).sum())} feature rows are all zero: their cosine distance is "
+            "undefined"
+        )
+    classes = labels.unique()
+    if classes.numel() < 2:
+        raise ValueError("class separation needs at least two classes")
+    unit = x / norms[:, None]
+    # mean cosine similarity between the examples of classes j and k = m_j . m_k
+    means = torch.stack([unit[labels == c].mean(dim=0) for c in classes])
+    d_within = 1 - (means * means).sum(dim=1).mean()
+    d_total = 1 - (means.mean(dim=0) ** 2).sum()
+    if d_total <= 0:
+        raise ValueError("features must vary in direction: all point the same way (d_total is 0)")
+    return float(1 - d_within / d_total)

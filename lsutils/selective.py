@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import as_tensor, check_binary, check_finite, check_logits
+from ._validate import as_tensor, check_binary, check_finite, check_float, check_logits
 
 __all__ = [
     "max_softmax_probability",
@@ -20,6 +20,8 @@ __all__ = [
     "excess_aurc",
     "failure_auroc",
     "auroc",
+    "normalised_logit_confidence",
+    "select_norm_p",
 ]
 
 
@@ -136,3 +138,58 @@ def _auroc(scores: torch.Tensor, positive: torch.Tensor, name: str) -> float:
 def failure_auroc(confidence: torch.Tensor, correct: torch.Tensor) -> float:
     """How well the confidence separates correct predictions from failures (AUROC, 0.5 = chance)."""
     return _auroc(*_check_pair(confidence, correct), "correct")
+
+
+def normalised_logit_confidence(
+    logits: torch.Tensor, p: float = 2.0, *, centre: bool = True
+) -> torch.Tensor:
+    """Confidence from normalised logits: ``max_k (z_k - mean(z)) / ||z - mean(z)||_p`` per row.
+
+    The post-hoc score Xia et al. (2025) use to undo what label smoothing does to selective
+    classification (Cattelan and Silva's MaxLogit-pNorm): the logits are centred (with
+    ``centre``), divided by their ``p``-norm, and the largest entry is the confidence. It ranks
+    inputs by the direction of the logit vector, not by its size. A row whose centred logits are
+    all zero (no preferred class) gets confidence 0, the lowest a centred row can have.
+    Returns float64 ``[N]``.
+    """
+    return _normalised_max(_checked_logits(logits, centre), check_float(p, "p", 1.0))
+
+
+def _checked_logits(logits: torch.Tensor, centre: bool) -> torch.Tensor:
+    """Validated float64 logits, centred per row if ``centre``."""
+    check_logits(logits)
+    if not isinstance(centre, bool):
+        raise ValueError(f"centre must be True or False, got {centre!r}")
+    z = logits.detach().double()
+    if not torch.isfinite(z).all():
+        raise ValueError("logits contain nan or inf")
+    return z - z.mean(dim=1, keepdim=True) if centre else z
+
+
+def _normalised_max(z: torch.Tensor, p: float) -> torch.Tensor:
+    norm = torch.linalg.vector_norm(z, ord=p, dim=1)
+    top = z.amax(dim=1)
+    return torch.where(norm > 0, top / norm.clamp_min(1e-300), torch.zeros_like(top))
+
+
+def select_norm_p(
+    logits: torch.Tensor,
+    correct: torch.Tensor,
+    ps: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0),
+    *,
+    centre: bool = True,
+) -> float:
+    """The ``p`` of :func:`normalised_logit_confidence` with the lowest AURC on ``(logits,
+    correct)``, a held-out split (Xia et al. search ``p`` in 1..10 this way). Ties go to the
+    smaller ``p``."""
+    z = _checked_logits(logits, centre)
+    if len(ps) == 0:
+        raise ValueError("ps must name at least one p")
+    _, correct = _check_pair(
+        torch.zeros(z.shape[0], dtype=torch.float64), correct, ("logits rows", "correct")
+    )
+    scores = {}
+    for p in ps:
+        p = check_float(p, "p", 1.0)
+        scores[p] = aurc(_normalised_max(z, p), correct)
+    return min(scores, key=lambda p: (scores[p], p))

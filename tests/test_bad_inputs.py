@@ -58,6 +58,9 @@ def _with(x: torch.Tensor, value: float) -> torch.Tensor:
 
 
 Z_NAN, Z_INF = _with(Z, NAN), _with(Z, INF)
+XQ, XR = torch.randn(3, 2, generator=G), torch.randn(4, 2, generator=G)  # query, reference rows
+YR = torch.tensor([0, 1, 0, 1])
+S3 = torch.tensor([[0.0, 0.3, 0.1], [0.3, 0.0, 0.2], [0.1, 0.2, 0.0]])  # class similarity
 CONF = torch.tensor([0.9, 0.8, 0.7, 0.6])
 RIGHT = torch.tensor([True, True, False, True])
 X = torch.randn(8, 3, generator=G)  # features [N, D]
@@ -427,6 +430,46 @@ BAD = [
         lambda: selective.auroc(RIGHT, RIGHT),
         r"scores must be real numbers \[N\], got dtype torch.bool",
     ),
+    row(
+        "normalised_logit_confidence p=0.5",
+        lambda: selective.normalised_logit_confidence(Z, 0.5),
+        r"p must be a finite number in \[1, inf\), got 0.5",
+    ),
+    row(
+        "normalised_logit_confidence nan logits",
+        lambda: selective.normalised_logit_confidence(Z_NAN),
+        r"logits contain nan or inf",
+    ),
+    row(
+        "normalised_logit_confidence centre='yes'",
+        lambda: selective.normalised_logit_confidence(Z, centre="yes"),
+        r"centre must be True or False, got 'yes'",
+    ),
+    row(
+        "normalised_logit_confidence 1-D logits",
+        lambda: selective.normalised_logit_confidence(Z[0]),
+        r"logits must be 2-D \[N, K\]",
+    ),
+    row(
+        "select_norm_p no ps",
+        lambda: selective.select_norm_p(Z, Y > 0, ps=()),
+        r"ps must name at least one p",
+    ),
+    row(
+        "select_norm_p correct too short",
+        lambda: selective.select_norm_p(Z, (Y > 0)[:3]),
+        r"logits rows and correct must have the same length, got 6 and 3",
+    ),
+    row(
+        "select_norm_p p=0 in ps",
+        lambda: selective.select_norm_p(Z, Y > 0, ps=(0.0,)),
+        r"p must be a finite number in \[1, inf\), got 0",
+    ),
+    row(
+        "select_norm_p correct=2",
+        lambda: selective.select_norm_p(Z, Y),
+        r"correct must be boolean \(or 0/1\)",
+    ),
     # privacy
     row("per_example_loss float labels", lambda: privacy.per_example_loss(Z, Y_FLOAT), LABELS_INT),
     row("per_example_loss label 4 of 4", lambda: privacy.per_example_loss(Z, Y_BIG), RANGE),
@@ -562,7 +605,7 @@ BAD = [
     row(
         "class_separation constant features",
         lambda: probe.class_separation(torch.ones(8, 3), XY),
-        r"features must vary: all rows are equal",
+        r"features must vary in direction: all point the same way \(d_total is 0\)",
     ),
     row(
         "class_separation labels too short",
@@ -570,6 +613,56 @@ BAD = [
         r"labels must hold one label per feature row",
     ),
     # distillation
+    row(
+        "neighbour_class_probs k > reference rows",
+        lambda: distill.neighbour_class_probs(XQ, XR, YR, 2, k=5),
+        r"k must be at most the number of reference rows \(4\), got 5",
+    ),
+    row(
+        "neighbour_class_probs integer query",
+        lambda: distill.neighbour_class_probs(XQ.long(), XR, YR, 2),
+        r"x_query must be a floating-point tensor \[N, \.\.\.\], got torch.int64",
+    ),
+    row(
+        "neighbour_class_probs sizes differ",
+        lambda: distill.neighbour_class_probs(torch.randn(3, 3), XR, YR, 2),
+        r"query and reference inputs differ in size: 3 and 2",
+    ),
+    row(
+        "neighbour_class_probs labels too short",
+        lambda: distill.neighbour_class_probs(XQ, XR, YR[:3], 2),
+        r"got 4 reference rows but 3 reference labels",
+    ),
+    row(
+        "neighbour_class_probs label 2 of 2",
+        lambda: distill.neighbour_class_probs(XQ, XR, torch.tensor([0, 1, 0, 2]), 2),
+        r"labels must lie in \[0, 1\] for num_classes=2, got values in \[0, 2\]",
+    ),
+    row(
+        "similarity_rank_correlation shapes differ",
+        lambda: distill.similarity_rank_correlation(S3, torch.rand(4, 4)),
+        r"the matrices differ in shape: \(3, 3\) and \(4, 4\)",
+    ),
+    row(
+        "similarity_rank_correlation not square",
+        lambda: distill.similarity_rank_correlation(S3[:, :2], S3[:, :2]),
+        r"similarity must be a square tensor \[K, K\]",
+    ),
+    row(
+        "similarity_rank_correlation K=2",
+        lambda: distill.similarity_rank_correlation(S3[:2, :2], S3[:2, :2]),
+        r"a rank correlation needs at least 3 classes",
+    ),
+    row(
+        "similarity_rank_correlation constant",
+        lambda: distill.similarity_rank_correlation(torch.ones(3, 3), S3),
+        r"a matrix with the same value for every class pair has no ranking",
+    ),
+    row(
+        "similarity_rank_correlation nan reference",
+        lambda: distill.similarity_rank_correlation(S3, torch.full((3, 3), NAN)),
+        r"reference contains nan or inf",
+    ),
     row("soft_targets T=0", lambda: distill.soft_targets(Z, 0), T_RANGE),
     row("soft_targets T=inf", lambda: distill.soft_targets(Z, INF), T_RANGE),
     row("soft_targets T='2'", lambda: distill.soft_targets(Z, "2"), T_RANGE),

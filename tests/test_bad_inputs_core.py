@@ -407,6 +407,21 @@ BAD = [
         lambda: noise.check_noise_rate("x", 4),
         r"noise rate must be a finite number",
     ),
+    row(
+        "noisy_label_fit nothing flipped",
+        lambda: noise.noisy_label_fit(YZ, YZ, YZ, 4),
+        r"need both flipped and unflipped labels",
+    ),
+    row(
+        "noisy_label_fit lengths differ",
+        lambda: noise.noisy_label_fit(YZ, YZ[:-1], YZ, 4),
+        r"predictions, noisy_labels and clean_labels need the same length",
+    ),
+    row(
+        "noisy_label_fit clean label 4 of 4",
+        lambda: noise.noisy_label_fit(YZ, YZ, torch.full_like(YZ, 4), 4),
+        r"labels must lie in \[0, 3\] for num_classes=4",
+    ),
     # ---------------------------------------------------------------- models
     row("make_model name", lambda: models.make_model("vit"), r"model must be one of"),
     row(
@@ -648,7 +663,7 @@ MODULES = (
 )
 EXEMPT = {  # constants and result containers a user does not call with arguments
     "OPTIMIZERS", "SCHEDULES", "Step", "CACHE_VERSION", "SPLIT_SEED", "MEMBER_FIELDS", "SEEDS",
-    "DIRECTIONS", "GLUE_PREFIX", "MODELS", "SweepResult", "TD_METHODS", "ClaimError",
+    "DIRECTIONS", "GLUE_PREFIX", "MODELS", "SweepResult", "TD_METHODS", "ClaimError", "NoisyFit",
 }  # fmt: skip
 ALIASES = {"train.fit": "fit ", "train.History": "History.", "train.TrainedModel": "TrainedModel."}
 

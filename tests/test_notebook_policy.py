@@ -29,14 +29,6 @@ import sync_repository  # noqa: E402
 PENDING = {
     "book/principles/05_calibration.ipynb": {"bookkeeping", "figures", "glue-asserted"},
     "book/principles/06_representations.ipynb": {"bookkeeping", "figures"},
-    "book/applications/distillation.ipynb": {"bookkeeping", "figures", "stray-output"},
-    "book/applications/label_noise.ipynb": {"bookkeeping", "figures", "stray-output"},
-    "book/applications/selective_prediction.ipynb": {
-        "bookkeeping",
-        "glue-asserted",
-        "stray-output",
-    },
-    "book/applications/transfer.ipynb": {"bookkeeping", "figures", "stray-output"},
 }
 
 BOOK_NOTEBOOKS = sorted(
