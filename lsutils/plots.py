@@ -14,6 +14,7 @@ __all__ = [
     "confidence_histogram",
     "logit_gap_histogram",
     "plot_template_projection",
+    "plot_intervals",
 ]
 
 
@@ -132,4 +133,32 @@ def plot_template_projection(
     ax.set_aspect("equal", adjustable="datalim")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_intervals(
+    x,
+    intervals,
+    ax=None,
+    scale: float = 1.0,
+    offset: float = 1.0,
+    label: str | None = None,
+    color=None,
+    marker: str = "o",
+):
+    """Means of ``intervals`` (:class:`lsutils.stats.Interval`, one per ``x``) joined by a line,
+    with each interval drawn as an error bar, and a dotted line at 0.
+
+    Values are multiplied by ``scale`` (e.g. 100 for percentage points); ``offset`` multiplies the
+    x positions, to set several series side by side on a logarithmic axis.
+    """
+    ax = _ax(ax)
+    xs = [float(v) * offset for v in x]
+    means = [iv.mean * scale for iv in intervals]
+    below = [(iv.mean - iv.low) * scale for iv in intervals]
+    above = [(iv.high - iv.mean) * scale for iv in intervals]
+    ax.errorbar(
+        xs, means, yerr=[below, above], fmt=f"{marker}-", capsize=3, label=label, color=color
+    )
+    ax.axhline(0.0, color="k", lw=0.8, ls=":")
     return ax
