@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from ._validate import check_int, check_probs
+from ._validate import check_float, check_int, check_probs
 from .calibration import reliability_data
 from .representations import _check_projection, logit_gaps
 
@@ -14,6 +14,7 @@ __all__ = [
     "confidence_histogram",
     "logit_gap_histogram",
     "plot_template_projection",
+    "plot_intervals",
 ]
 
 
@@ -136,4 +137,44 @@ def plot_template_projection(
     ax.set_aspect("equal", adjustable="datalim")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_intervals(
+    x,
+    intervals,
+    ax=None,
+    scale: float = 1.0,
+    offset: float = 1.0,
+    label: str | None = None,
+    color=None,
+    marker: str = "o",
+):
+    """Means of ``intervals`` (:class:`lsutils.stats.Interval`, one per ``x``) joined by a line,
+    with each interval drawn as an error bar, and a dotted line at 0.
+
+    Values are multiplied by ``scale`` (e.g. 100 for percentage points); ``offset`` multiplies the
+    x positions, to set several series side by side on a logarithmic axis.
+    """
+    from .stats import Interval
+
+    intervals = list(intervals)
+    if not intervals or not all(isinstance(iv, Interval) for iv in intervals):
+        raise ValueError("intervals must be a non-empty sequence of lsutils.stats.Interval")
+    x = [check_float(v, "x") for v in x]
+    if len(x) != len(intervals):
+        raise ValueError(
+            f"x and intervals must have the same length, got {len(x)} and {len(intervals)}"
+        )
+    scale = check_float(scale, "scale")
+    offset = check_float(offset, "offset", 0.0, low_open=True)
+    ax = _ax(ax)
+    xs = [v * offset for v in x]
+    means = [iv.mean * scale for iv in intervals]
+    below = [(iv.mean - iv.low) * scale for iv in intervals]
+    above = [(iv.high - iv.mean) * scale for iv in intervals]
+    ax.errorbar(
+        xs, means, yerr=[below, above], fmt=f"{marker}-", capsize=3, label=label, color=color
+    )
+    ax.axhline(0.0, color="k", lw=0.8, ls=":")
     return ax

@@ -6,15 +6,23 @@
   activations of examples from three classes projected onto the plane through those classes'
   templates (rows of the final layer's weight matrix).
 - :func:`cluster_geometry`: how tight and how evenly spaced the projected clusters are.
+- :func:`template_distances` and :func:`wrong_class_spread`: the per-example form of Muller et
+  al.'s claim, that each activation sits equidistant from the wrong classes' templates.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ._validate import check_float_tensor, check_labels, check_num_classes
+from ._validate import check_float_tensor, check_labels, check_logits, check_num_classes
 
-__all__ = ["logit_gaps", "template_plane_projection", "cluster_geometry"]
+__all__ = [
+    "logit_gaps",
+    "template_plane_projection",
+    "cluster_geometry",
+    "template_distances",
+    "wrong_class_spread",
+]
 
 
 def logit_gaps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -106,3 +114,50 @@ def _check_projection(
     if v.shape != (3, 2):
         raise ValueError(f"vertices must have shape [3, 2], got {tuple(v.shape)}")
     return c, y, v
+
+
+def template_distances(features: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance from each activation to each class template, ``[N, K]`` float64.
+
+    ``features [N, D]`` are penultimate activations ``h``, ``templates [K, D]`` the rows ``w_k`` of
+    the final layer. With logits ``z_k = w_k . h + b_k`` the squared distance is
+    ``|h|^2 + |w_k|^2 + 2 b_k - 2 z_k``: for one example, differences between classes' squared
+    distances are ``-2`` times their logit differences, up to the templates' norms and biases.
+    """
+    f = check_float_tensor(features, "features", "[N, D]", convert=True, finite=True).double()
+    w = check_float_tensor(templates, "templates", "[K, D]", convert=True, finite=True).double()
+    if f.shape[1] != w.shape[1]:
+        raise ValueError(
+            "features [N, D] and templates [K, D] need the same D, "
+            f"got {f.shape[1]} and {w.shape[1]}"
+        )
+    # the direct form sqrt(sum (h - w)^2): exact, unlike |h|^2 - 2 h.w + |w|^2 for large |h|
+    return torch.cdist(f, w, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def wrong_class_spread(scores: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per example: how evenly the ``K - 1`` wrong classes are placed around it.
+
+    ``scores [N, K]`` are logits (nats) or :func:`template_distances`; ``labels [N]`` the true
+    classes. Returns float64 tensors ``[N]``: ``own`` (the true class's score), ``wrong_mean`` and
+    ``wrong_std`` (mean and population standard deviation over the wrong classes), and
+    ``relative_spread = wrong_std / |own - wrong_mean|``, a scale-free measure: 0 when every wrong
+    class has the same score (the example is equidistant from the wrong templates, as at the
+    smoothed loss floor, where all wrong logits are equal), 1 when the wrong classes spread as much
+    as the own class stands apart, ``inf`` where the own score equals the wrong mean but the wrong
+    scores differ. With ``K = 2`` there is one wrong class and the spread is 0.
+    """
+    z = check_logits(torch.as_tensor(scores)).double()
+    y = check_labels(labels, z.shape[1])
+    if y.shape[0] != z.shape[0]:
+        raise ValueError(f"labels must have shape [{z.shape[0]}], got {tuple(y.shape)}")
+    if not torch.isfinite(z).all():
+        raise ValueError("scores must be finite")
+    own_mask = torch.nn.functional.one_hot(y, z.shape[1]).bool()
+    own = z[own_mask]
+    wrong = z[~own_mask].view(z.shape[0], z.shape[1] - 1)
+    mean = wrong.mean(1)
+    std = wrong.std(1, unbiased=False) if wrong.shape[1] > 1 else torch.zeros_like(mean)
+    apart = (own - mean).abs()
+    relative = torch.where(std == 0, torch.zeros_like(std), std / apart)  # x / 0 = inf for x > 0
+    return {"own": own, "wrong_mean": mean, "wrong_std": std, "relative_spread": relative}

@@ -36,6 +36,7 @@ from lsutils import (  # noqa: E402
     profiles,
     representations,
     selective,
+    stats,
     targets,
     value_targets,
 )
@@ -60,6 +61,7 @@ def _with(x: torch.Tensor, value: float) -> torch.Tensor:
 Z_NAN, Z_INF = _with(Z, NAN), _with(Z, INF)
 XQ, XR = torch.randn(3, 2, generator=G), torch.randn(4, 2, generator=G)  # query, reference rows
 YR = torch.tensor([0, 1, 0, 1])
+IV = stats.mean_interval([0.1, 0.2, 0.3])  # an Interval for plot_intervals
 S3 = torch.tensor([[0.0, 0.3, 0.1], [0.3, 0.0, 0.2], [0.1, 0.2, 0.0]])  # class similarity
 CONF = torch.tensor([0.9, 0.8, 0.7, 0.6])
 RIGHT = torch.tensor([True, True, False, True])
@@ -611,6 +613,56 @@ BAD = [
         "class_separation labels too short",
         lambda: probe.class_separation(X, XY[:2]),
         r"labels must hold one label per feature row",
+    ),
+    row(
+        "template_distances D differs",
+        lambda: representations.template_distances(torch.zeros(3, 2), torch.zeros(2, 3)),
+        r"features \[N, D\] and templates \[K, D\] need the same D, got 2 and 3",
+    ),
+    row(
+        "template_distances nan templates",
+        lambda: representations.template_distances(torch.zeros(3, 2), torch.full((2, 2), NAN)),
+        r"templates must be finite",
+    ),
+    row(
+        "template_distances integer features",
+        lambda: representations.template_distances(torch.zeros(3, 2).long(), torch.zeros(2, 2)),
+        r"features must be a floating-point tensor \[N, D\], got torch.int64",
+    ),
+    row(
+        "wrong_class_spread label 4 of 4",
+        lambda: representations.wrong_class_spread(Z, Y_BIG),
+        RANGE,
+    ),
+    row(
+        "wrong_class_spread labels too short",
+        lambda: representations.wrong_class_spread(Z, Y[:3]),
+        r"labels must have shape \[6\], got \(3,\)",
+    ),
+    row(
+        "wrong_class_spread inf scores",
+        lambda: representations.wrong_class_spread(Z_INF, Y),
+        r"scores must be finite",
+    ),
+    row(
+        "plot_intervals lengths differ",
+        lambda: plots.plot_intervals([1, 2], [IV]),
+        r"x and intervals must have the same length, got 2 and 1",
+    ),
+    row(
+        "plot_intervals tuples not Interval",
+        lambda: plots.plot_intervals([1], [(0.0, -1.0, 1.0)]),
+        r"intervals must be a non-empty sequence of lsutils.stats.Interval",
+    ),
+    row(
+        "plot_intervals offset=0",
+        lambda: plots.plot_intervals([1], [IV], offset=0),
+        r"offset must be a finite number in \(0, inf\)",
+    ),
+    row(
+        "plot_intervals x nan",
+        lambda: plots.plot_intervals([NAN], [IV]),
+        r"x must be a finite number",
     ),
     # distillation
     row(
