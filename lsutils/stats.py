@@ -31,10 +31,12 @@ __all__ = [
     "paired_difference",
     "bootstrap_interval",
     "claim",
+    "replication_verdict",
     "results_table",
 ]
 
 DIRECTIONS = ("lower", "higher", "none")
+PREDICTIONS = ("lower", "higher", "not lower", "not higher")
 
 
 class ClaimError(AssertionError):
@@ -158,6 +160,25 @@ def claim(interval: Interval, direction: str, what: str = "the difference") -> I
             f"says {interval.direction()!r}"
         )
     return interval
+
+
+def replication_verdict(interval: Interval, predicted: str) -> str:
+    """Verdict on a published claim, given the paired ``interval`` of (treatment - baseline).
+
+    ``predicted`` is the sign the paper predicts: "higher" or "lower" (the claim is *reproduced*
+    when the interval lies on that side of zero, *not reproduced* when it lies on the other side,
+    *inconclusive* when it contains zero), or "not lower" / "not higher" for "no worse" claims
+    (*not reproduced* only when the interval lies wholly on the forbidden side).
+    """
+    check_choice(predicted, "predicted", PREDICTIONS)
+    if not isinstance(interval, Interval):
+        raise ValueError(f"interval must be an Interval (from lsutils.stats), got {interval!r}")
+    seen = interval.direction()
+    if predicted.startswith("not "):
+        return "not reproduced" if seen == predicted[4:] else "reproduced"
+    if seen == "none":
+        return f"inconclusive ({interval.no_difference()})"
+    return "reproduced" if seen == predicted else "not reproduced"
 
 
 def results_table(

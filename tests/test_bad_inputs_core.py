@@ -324,6 +324,16 @@ BAD = [
         lambda: stats.bootstrap_interval([1.0, 2.0], resamples=0),
         r"resamples must be an integer >= 1",
     ),
+    row(
+        "replication_verdict predicted='no worse'",
+        lambda: stats.replication_verdict(IV, "no worse"),
+        r"predicted must be one of",
+    ),
+    row(
+        "replication_verdict tuple interval",
+        lambda: stats.replication_verdict((0.1, 0.2), "higher"),
+        r"interval must be an Interval",
+    ),
     row("claim direction='less'", lambda: stats.claim(IV, "less"), r"direction must be one of"),
     row(
         "claim not an interval",

@@ -72,6 +72,40 @@ def test_claim_helper_accepts_only_what_the_interval_supports():
         stats.claim(lower, "smaller")
 
 
+@pytest.mark.parametrize(
+    ("side", "predicted", "expected"),
+    [
+        ("lower", "lower", "reproduced"),
+        ("lower", "higher", "not reproduced"),
+        ("none", "lower", "inconclusive (no difference detected at 10 seeds)"),
+        ("none", "higher", "inconclusive (no difference detected at 10 seeds)"),
+        ("higher", "higher", "reproduced"),
+        ("lower", "not lower", "not reproduced"),  # a "no worse" claim fails only when worse
+        ("none", "not lower", "reproduced"),
+        ("higher", "not lower", "reproduced"),
+        ("lower", "not higher", "reproduced"),
+        ("higher", "not higher", "not reproduced"),
+    ],
+)
+def test_replication_verdict_covers_every_side_of_zero(side, predicted, expected):
+    lower = stats.paired_difference(DRUG_2, DRUG_1)  # [-2.46, -0.70]
+    interval = {
+        "lower": lower,
+        "higher": stats.paired_difference(DRUG_1, DRUG_2),
+        "none": stats.mean_interval(DRUG_1),  # [-0.53, 2.03]
+    }[side]
+    assert interval.direction() == side
+    assert stats.replication_verdict(interval, predicted) == expected
+
+
+def test_replication_verdict_refuses_unknown_predictions():
+    lower = stats.paired_difference(DRUG_2, DRUG_1)
+    with pytest.raises(ValueError, match="predicted must be one of"):
+        stats.replication_verdict(lower, "no worse")
+    with pytest.raises(ValueError, match="interval must be an Interval"):
+        stats.replication_verdict((-1.0, 0.0), "lower")
+
+
 def test_bootstrap_interval_is_seeded_and_brackets_the_mean():
     a = stats.bootstrap_interval(DRUG_2, seed=1)
     b = stats.bootstrap_interval(DRUG_2, seed=1)
