@@ -33,6 +33,7 @@ from .loop import (
     steps_per_epoch,
 )
 from .models import MLP
+from .stacked import StackedLinears
 
 __all__ = ["StackedMLP", "fit_ensemble", "MEMBER_FIELDS"]
 
@@ -42,44 +43,25 @@ MEMBER_FIELDS = (
 )  # fmt: skip
 
 
-class StackedMLP(nn.Module):
-    """S one-hidden-layer MLPs of the same shape, evaluated together: input ``[S, B, ...]`` to ``[S,
-    B, K]``.
-
-    Weights are stored transposed and stacked (``w1 [S, D, H]``, ``w2 [S, H, K]``) so that a forward
-    pass is two ``baddbmm`` calls.
-    """
+class StackedMLP(StackedLinears):
+    """S :class:`lsutils.models.MLP` of the same shape, evaluated together: input ``[S, B, ...]``
+    to ``[S, B, K]`` (two ``baddbmm`` calls; see :class:`lsutils.stacked.StackedLinears`)."""
 
     def __init__(self, models: Sequence[MLP]) -> None:
-        super().__init__()
         if not models or not all(isinstance(m, MLP) for m in models):
             raise ValueError("StackedMLP needs a non-empty list of lsutils.models.MLP")
         shapes = {(m.body[1].weight.shape, m.head.weight.shape) for m in models}
         if len(shapes) != 1:
             raise ValueError(f"all members must have the same layer shapes, got {sorted(shapes)}")
-
-        def stack(get) -> nn.Parameter:
-            return nn.Parameter(torch.stack([get(m).detach() for m in models]).contiguous())
-
-        self.w1 = stack(lambda m: m.body[1].weight.T)
-        self.b1 = stack(lambda m: m.body[1].bias[None])
-        self.w2 = stack(lambda m: m.head.weight.T)
-        self.b2 = stack(lambda m: m.head.bias[None])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch.baddbmm(self.b1, x.flatten(2), self.w1).relu()
-        return torch.baddbmm(self.b2, h, self.w2)
+        super().__init__([[m.body[1], m.head] for m in models])
 
     @torch.no_grad()
     def copy_to(self, models: Sequence[MLP]) -> None:
         """Write member ``s``'s weights back into ``models[s]``."""
-        if len(models) != self.w1.shape[0]:
-            raise ValueError(f"need {self.w1.shape[0]} models to copy into, got {len(models)}")
+        if len(models) != self.num_members:
+            raise ValueError(f"need {self.num_members} models to copy into, got {len(models)}")
         for s, m in enumerate(models):
-            m.body[1].weight.copy_(self.w1[s].T)
-            m.body[1].bias.copy_(self.b1[s, 0])
-            m.head.weight.copy_(self.w2[s].T)
-            m.head.bias.copy_(self.b2[s, 0])
+            self.write_chain(s, [m.body[1], m.head])
 
 
 def _shared(configs: Sequence[FitConfig]) -> FitConfig:

@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from lsutils import (
     charlm,
@@ -576,6 +577,28 @@ BAD = [
         r"must have the same image shape",
     ),
     # ---------------------------------------------------------------- stacked
+    row(
+        "StackedLinears no chains",
+        lambda: stacked.StackedLinears([]),
+        r"need at least one network",
+    ),
+    row(
+        "StackedLinears chains of different depth",
+        lambda: stacked.StackedLinears([[nn.Linear(2, 3)], [nn.Linear(2, 3), nn.Linear(3, 1)]]),
+        r"all of the same layer shapes",
+    ),
+    row(
+        "StackedLinears.write_chain too few layers",
+        lambda: stacked.StackedLinears([[nn.Linear(2, 3), nn.Linear(3, 1)]]).write_chain(
+            0, [nn.Linear(2, 3)]
+        ),
+        r"chain must have 2 layers, got 1",
+    ),
+    row(
+        "StackedLinears.write_chain m=-1",
+        lambda: stacked.StackedLinears([[nn.Linear(2, 3)]]).write_chain(-1, [nn.Linear(2, 3)]),
+        r"m must be an integer >= 0",
+    ),
     row(
         "StackedSmallMLP no seeds",
         lambda: stacked.StackedSmallMLP(2, 1, []),
