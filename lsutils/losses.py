@@ -5,8 +5,8 @@ With ``log q = log_softmax(z)`` and the "uniform" strength ``a`` (see
 
     -sum_k p_k log q_k = (1 - a) * (-log q_y) + a * mean_k(-log q_k),
 
-which is what ``torch.nn.functional.cross_entropy(..., label_smoothing=a)`` computes in one fused
-kernel.
+the same two terms that ``torch.nn.functional.cross_entropy(..., label_smoothing=a)`` computes
+from ``log_softmax``.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 - ``"uniform"`` (Szegedy et al. 2016; ``torch.nn.CrossEntropyLoss(label_smoothing=alpha)``): mix the
   one-hot target with the uniform distribution over all K classes. True class ``1 - alpha +
   alpha/K``, others ``alpha/K``.
-- ``"others"`` (the seed blog text): true class ``1 - eps``, each of the K-1 wrong classes
-  ``eps/(K-1)``.
+- ``"others"`` (many tutorials and some libraries): true class ``1 - eps``, each of the K-1
+  wrong classes ``eps/(K-1)``.
 
 They are one family: ``"others"`` with ``eps`` equals ``"uniform"`` with ``alpha = eps * K / (K -
 1)``.
