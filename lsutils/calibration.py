@@ -217,20 +217,26 @@ def fit_temperature(
     def nll(log_t: float) -> float:
         return float(F.cross_entropy(z / math.exp(log_t), labels))
 
+    return math.exp(_golden_section(nll, lo, hi, tol))
+
+
+def _golden_section(f, lo: float, hi: float, tol: float) -> float:
+    """The minimiser of a unimodal ``f`` on ``[lo, hi]``, to within ``tol`` (golden-section
+    search: one new evaluation of ``f`` per step, the interval shrinking by 0.618 each time)."""
     g = (math.sqrt(5) - 1) / 2
     a, b = lo, hi
     c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = nll(c), nll(d)
+    fc, fd = f(c), f(d)
     while b - a > tol:
         if fc < fd:
             b, d, fd = d, c, fc
             c = b - g * (b - a)
-            fc = nll(c)
+            fc = f(c)
         else:
             a, c, fc = c, d, fd
             d = a + g * (b - a)
-            fd = nll(d)
-    return math.exp((a + b) / 2)
+            fd = f(d)
+    return (a + b) / 2
 
 
 _BLOCK = 65536  # rows per block in calibration_summary: its temporaries stay in cache

@@ -28,6 +28,7 @@ import http.server
 import os
 import re
 import shutil
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,20 +37,12 @@ import pytest
 from test_notebook_policy import PENDING
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from build_pdf import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("LSUTILS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("LSUTILS_BROWSER_TEST", "").lower() == "require"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 FLOOR_PAGE = "book/principles/03_loss_floor.html"
 HOME_PAGE = "book/intro.html"  # the root index.html only redirects here
 CIFAR_PAGE = "book/applications/cifar10_transfer.html"

@@ -2,11 +2,14 @@
 accurate."""
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from toc import toc_pages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIRS = ("book", "exercises", "solutions")
@@ -20,25 +23,8 @@ def notebooks(*dirs):
 
 
 def toc_files():
-    """Every `file:` entry of _toc.yml (root included), as paths without suffix relative to the repo
-    root."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return [
-        str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in found
-    ]
+    """Every page of _toc.yml (root included), as paths without suffix relative to the repo root."""
+    return [page for _, page in toc_pages()]
 
 
 def resolve(entry):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 from bs4 import BeautifulSoup
+from toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("LSUTILS_CHROMIUM", "/usr/bin/chromium")
@@ -71,22 +72,6 @@ MATHJAX_DONE_JS = """async () => {
   await MathJax.startup.promise;
   return true;
 }"""
-
-
-def toc_pages(root: Path = ROOT) -> list[tuple[str | None, str]]:
-    """(part caption or None, page path without suffix) in reading order, from _toc.yml."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [(None, toc["root"])]
-
-    def walk(entries, part):
-        for entry in entries or []:
-            pages.append((part, entry["file"]))
-            walk(entry.get("sections"), part)
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"), part.get("caption"))
-    walk(toc.get("chapters"), None)
-    return [(part, str(Path(f).with_suffix(""))) for part, f in pages]
 
 
 def _anchor(page: str, fragment: str = "") -> str:

@@ -20,34 +20,14 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 
-import yaml
 from jupyter_cache import get_cache
 from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc, ProcessData
+from toc import toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 #: Notebooks known to run longest go first, so that the pool is not left waiting on one at the end.
 FIRST = ("applications", "principles/05", "principles/06", "principles/07")
-
-
-def toc_notebooks() -> list[Path]:
-    """The `.ipynb` files the table of contents lists, in reading order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    paths = [ROOT / f"{f.removesuffix('.ipynb')}.ipynb" for f in found]
-    return [p for p in paths if p.is_file()]
 
 
 def _priority(path: Path) -> int:

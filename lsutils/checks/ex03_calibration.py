@@ -8,6 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..calibration import _golden_section
 from .framework import (
     BITS_HINT,
     OTHERS_HINT,
@@ -223,20 +224,7 @@ _LOG_T_RANGE = (math.log(0.05), math.log(20.0))
 
 def _golden(f, tol: float = 1e-7) -> float:
     """exp of the minimiser of f over log T in [log 0.05, log 20] (golden-section search)."""
-    lo, hi = _LOG_T_RANGE
-    ratio = (math.sqrt(5) - 1) / 2
-    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    fa, fb = f(a), f(b)
-    while hi - lo > tol:
-        if fa < fb:
-            hi, b, fb = b, a, fa
-            a = hi - ratio * (hi - lo)
-            fa = f(a)
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + ratio * (hi - lo)
-            fb = f(b)
-    return math.exp((lo + hi) / 2)
+    return math.exp(_golden_section(f, *_LOG_T_RANGE, tol))
 
 
 def _fit_nll(logits, labels):
