@@ -26,13 +26,7 @@ import sync_repository  # noqa: E402
 # not meet yet (folded bookkeeping, two-panel figures, asserted glue values, no stray outputs).
 # These tests are expected failures until the rewrites land; the lead empties this dict then.
 # Every other rule (imports, control characters, install cells) applies to them already.
-PENDING: dict[str, set[str]] = {
-    "book/principles/05_calibration.ipynb": {"glue-asserted"},
-    "book/principles/06_representations.ipynb": {"glue-asserted"},
-    "book/principles/07_accuracy.ipynb": {"glue-asserted"},
-    "book/principles/07b_accuracy_cnn.ipynb": {"glue-asserted"},
-    "book/principles/08_choosing_alpha.ipynb": {"glue-asserted"},
-}
+PENDING: dict[str, set[str]] = {}
 
 BOOK_NOTEBOOKS = sorted(
     str(p.relative_to(ROOT)) for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts
