@@ -72,7 +72,7 @@ notebooks: $(STAMP) data
 	$(NB_ENV) $(PY) -m pytest -q -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=900 -p no:cacheprovider $(NOTEBOOK_DIRS)
 
-test: unit check-exercises notebooks
+test: lint unit check-exercises notebooks
 
 exercises: $(STAMP)
 	$(PY) tools/exercisegen.py solutions exercises
@@ -88,6 +88,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf _build .cache

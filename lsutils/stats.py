@@ -81,10 +81,11 @@ class Interval:
 
     def format(self, spec: str = ".3f", scale: float = 1.0) -> str:
         """``"mean ± half-width"`` with ``spec`` applied to both (values multiplied by
-        ``scale``)."""
+        ``scale``); a sign in ``spec`` (``"+.2f"``) applies to the mean only."""
         if not isinstance(spec, str):
             raise ValueError(f"spec must be a format string such as '.3f', got {spec!r}")
-        return f"{self.mean * scale:{spec}} ± {self.half_width * scale:{spec}}"
+        width_spec = spec.lstrip("+- ")  # a sign option applies to the mean only
+        return f"{self.mean * scale:{spec}} ± {self.half_width * scale:{width_spec}}"
 
     def __str__(self) -> str:
         pct = f"{self.confidence * 100:g}%"

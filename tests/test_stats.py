@@ -106,6 +106,13 @@ def test_replication_verdict_refuses_unknown_predictions():
         stats.replication_verdict((-1.0, 0.0), "lower")
 
 
+def test_format_signs_the_mean_only():
+    iv = stats.paired_difference(DRUG_2, DRUG_1)  # -1.58 ± 0.88
+    assert iv.format("+.2f") == "-1.58 ± 0.88"
+    assert stats.paired_difference(DRUG_1, DRUG_2).format("+.1f", scale=10) == "+15.8 ± 8.8"
+    assert iv.format(".3f") == "-1.580 ± 0.880"
+
+
 def test_bootstrap_interval_is_seeded_and_brackets_the_mean():
     a = stats.bootstrap_interval(DRUG_2, seed=1)
     b = stats.bootstrap_interval(DRUG_2, seed=1)
