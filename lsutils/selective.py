@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import as_tensor, check_binary, check_finite, check_float, check_logits
+from ._validate import (
+    as_tensor,
+    check_binary,
+    check_bool,
+    check_finite,
+    check_float,
+    check_logits,
+)
 
 __all__ = [
     "max_softmax_probability",
@@ -157,13 +164,8 @@ def normalised_logit_confidence(
 
 def _checked_logits(logits: torch.Tensor, centre: bool) -> torch.Tensor:
     """Validated float64 logits, centred per row if ``centre``."""
-    check_logits(logits)
-    if not isinstance(centre, bool):
-        raise ValueError(f"centre must be True or False, got {centre!r}")
-    z = logits.detach().double()
-    if not torch.isfinite(z).all():
-        raise ValueError("logits contain nan or inf")
-    return z - z.mean(dim=1, keepdim=True) if centre else z
+    z = check_finite(check_logits(logits), "logits").detach().double()
+    return z - z.mean(dim=1, keepdim=True) if check_bool(centre, "centre") else z
 
 
 def _normalised_max(z: torch.Tensor, p: float) -> torch.Tensor:
@@ -185,9 +187,12 @@ def select_norm_p(
     z = _checked_logits(logits, centre)
     if len(ps) == 0:
         raise ValueError("ps must name at least one p")
-    _, correct = _check_pair(
-        torch.zeros(z.shape[0], dtype=torch.float64), correct, ("logits rows", "correct")
-    )
+    correct = check_binary(correct, "correct")
+    if correct.shape != (z.shape[0],):
+        raise ValueError(
+            f"logits rows and correct must have the same length, got {z.shape[0]} and "
+            f"{correct.numel()}"
+        )
     scores = {}
     for p in ps:
         p = check_float(p, "p", 1.0)

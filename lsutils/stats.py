@@ -147,13 +147,17 @@ def bootstrap_interval(
     return Interval(float(v.mean()), float(ci.low), float(ci.high), v.size, conf, "bootstrap")
 
 
+def _check_interval(interval: object) -> None:
+    if not isinstance(interval, Interval):
+        raise ValueError(f"interval must be an Interval (from lsutils.stats), got {interval!r}")
+
+
 def claim(interval: Interval, direction: str, what: str = "the difference") -> Interval:
     """Check that ``interval`` supports ``direction``: "lower" (entirely below 0), "higher"
     (entirely above 0) or "none" (contains 0: no difference detected). Raises :class:`ClaimError`
     otherwise."""
     check_choice(direction, "direction", DIRECTIONS)
-    if not isinstance(interval, Interval):
-        raise ValueError(f"interval must be an Interval (from lsutils.stats), got {interval!r}")
+    _check_interval(interval)
     if interval.direction() != direction:
         raise ClaimError(
             f"claimed {what} is {direction!r}, but its {interval.confidence:.0%} interval "
@@ -172,8 +176,7 @@ def replication_verdict(interval: Interval, predicted: str) -> str:
     (*not reproduced* only when the interval lies wholly on the forbidden side).
     """
     check_choice(predicted, "predicted", PREDICTIONS)
-    if not isinstance(interval, Interval):
-        raise ValueError(f"interval must be an Interval (from lsutils.stats), got {interval!r}")
+    _check_interval(interval)
     seen = interval.direction()
     if predicted.startswith("not "):
         return "not reproduced" if seen == predicted[4:] else "reproduced"

@@ -440,7 +440,7 @@ BAD = [
     row(
         "normalised_logit_confidence nan logits",
         lambda: selective.normalised_logit_confidence(Z_NAN),
-        r"logits contain nan or inf",
+        r"logits must be finite, got a tensor containing nan",
     ),
     row(
         "normalised_logit_confidence centre='yes'",

@@ -26,15 +26,7 @@ from lsutils.gan import (
     train_gan,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: a single thread is faster than many, and keeps the tests quick on a busy
-    machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_ring_centers_on_circle():

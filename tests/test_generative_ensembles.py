@@ -18,13 +18,7 @@ from lsutils.charlm import (
 )
 from lsutils.gan import train_gan, train_gans
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_each_gan_member_equals_train_gan():

@@ -11,12 +11,7 @@ GAMMA = 0.5
 EDGES = uniform_bins(0.0, 2.0, 11)  # returns lie in [0, 1 / (1 - 0.5)]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_chain_values_solve_the_bellman_equation():
